@@ -1,0 +1,2 @@
+//! Flow keys, masks and (later) actions.
+pub mod key;

@@ -1,0 +1,3 @@
+//! pmdswitch: a userspace virtual switch datapath on DPDK.
+pub mod flow;
+pub mod packet;

@@ -1,0 +1,2 @@
+//! Packet parsing.
+pub mod buf;
