@@ -1,3 +1,14 @@
 //! pmdswitch: a userspace virtual switch datapath on DPDK.
+//!
+//! Layers (see DESIGN.md): `dpdk` is the safe layer over `dpdk-sys` and the
+//! only module with `unsafe`; `packet` and `flow` are pure packet code;
+//! `netdev` holds port types; `pmd` the polling threads; `control` the
+//! control socket; `switch` ties them together.
+pub mod config;
+pub mod control;
+pub mod dpdk;
 pub mod flow;
+pub mod netdev;
 pub mod packet;
+pub mod pmd;
+pub mod switch;

@@ -1,1 +1,208 @@
-fn main() {}
+//! The `pmdswitch` command: `run` starts the switch, `ctl` talks to it.
+use clap::{Parser, Subcommand};
+use pmdswitch::config::{default_ctl_socket, Config};
+use pmdswitch::control::{client, commands, server::ControlServer, Request};
+use pmdswitch::switch::Switch;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "pmdswitch",
+    version,
+    about = "A userspace virtual switch datapath on DPDK"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the switch from a configuration file until SIGINT/SIGTERM.
+    Run {
+        /// The TOML configuration.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Stop by itself after this many seconds.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Print port counters every this many seconds.
+        #[arg(long)]
+        stats_interval: Option<f64>,
+        /// Log filter (tracing syntax), e.g. "info" or "pmdswitch=debug".
+        #[arg(long, default_value = "info")]
+        log: String,
+    },
+    /// Check a configuration file and exit.
+    CheckConfig {
+        /// The TOML configuration.
+        config: PathBuf,
+    },
+    /// Send a command to the running switch (try `list-commands`).
+    Ctl {
+        /// The control socket.
+        #[arg(long, short, default_value_os_t = default_ctl_socket())]
+        socket: PathBuf,
+        /// Print the reply as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The command and its arguments.
+        #[arg(required = true, trailing_var_arg = true)]
+        command: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().cmd {
+        Cmd::Run {
+            config,
+            duration,
+            stats_interval,
+            log,
+        } => run(&config, duration, stats_interval, &log),
+        Cmd::CheckConfig { config } => match Config::load(&config) {
+            Ok(_) => {
+                println!("{}: ok", config.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Cmd::Ctl {
+            socket,
+            json,
+            command,
+        } => ctl(&socket, json, command),
+    }
+}
+
+fn ctl(socket: &std::path::Path, json: bool, mut command: Vec<String>) -> ExitCode {
+    let req = Request {
+        command: command.remove(0),
+        args: command,
+    };
+    match client::call(socket, &req) {
+        Ok(r) if r.ok => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&r.data).unwrap_or_default()
+                );
+            } else {
+                print!("{}", r.text);
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            eprintln!("error: {}", r.text);
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(
+    path: &std::path::Path,
+    duration: Option<f64>,
+    stats_interval: Option<f64>,
+    log: &str,
+) -> ExitCode {
+    let filter = match tracing_subscriber::EnvFilter::try_new(log) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: --log {log:?}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cfg = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mode =
+        u32::from_str_radix(cfg.control.mode.trim_start_matches("0o"), 8).expect("validated");
+    let term = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, term.clone()) {
+            eprintln!("error: installing signal handler: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    // Bind the control socket before DPDK starts: a second switch on the
+    // same socket is refused before it touches hugepages.
+    let ctl = match ControlServer::bind(&cfg.control.socket, mode) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut sw = match Switch::start(&cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "pmdswitch running: {} ports, {} PMD threads; control socket {}",
+        sw.ports.len(),
+        sw.pmds.len(),
+        cfg.control.socket.display()
+    );
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    let mut last_rx = vec![0u64; sw.ports.len()];
+    while !term.load(Ordering::Relaxed) {
+        ctl.poll(&mut sw);
+        if duration.is_some_and(|d| started.elapsed().as_secs_f64() >= d) {
+            break;
+        }
+        if let Some(iv) = stats_interval {
+            let dt = last_print.elapsed().as_secs_f64();
+            if dt >= iv {
+                print_rates(&sw, &mut last_rx, dt);
+                last_print = Instant::now();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sw.stop();
+    println!(
+        "pmdswitch stopping after {:.1} s; final counters:",
+        started.elapsed().as_secs_f64()
+    );
+    print!("{}", commands::pmd_stats_show(&sw).text);
+    print!("{}", commands::port_show(&sw, None).text);
+    print!("{}", commands::mempool_show(&sw).text);
+    drop(ctl);
+    drop(sw);
+    ExitCode::SUCCESS
+}
+
+fn print_rates(sw: &Switch, last_rx: &mut [u64], dt: f64) {
+    let mut line = String::new();
+    for (i, p) in sw.ports.iter().enumerate() {
+        let rx: u64 = sw.pmds.iter().map(|m| m.stats.ports[i].rx.get()).sum();
+        let tx: u64 = sw.pmds.iter().map(|m| m.stats.ports[i].tx.get()).sum();
+        let rate = (rx - last_rx[i]) as f64 / dt / 1e6;
+        last_rx[i] = rx;
+        line.push_str(&format!("  {}: rx {rx} ({rate:.2} Mpps) tx {tx}", p.name));
+    }
+    println!("[{:6.1}s]{line}", sw.started.elapsed().as_secs_f64());
+}

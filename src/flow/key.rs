@@ -154,7 +154,9 @@ impl Field {
 
 impl FlowKey {
     /// The all-zero key.
-    pub const ZERO: FlowKey = FlowKey { words: [0; FLOW_WORDS] };
+    pub const ZERO: FlowKey = FlowKey {
+        words: [0; FLOW_WORDS],
+    };
 
     /// Reads a field (right-aligned).
     #[inline(always)]

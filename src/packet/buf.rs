@@ -34,7 +34,11 @@ impl VecPacket {
     pub fn new(bytes: &[u8]) -> Self {
         let mut buf = vec![0u8; VEC_HEADROOM + bytes.len()];
         buf[VEC_HEADROOM..].copy_from_slice(bytes);
-        VecPacket { buf, start: VEC_HEADROOM, rss: None }
+        VecPacket {
+            buf,
+            start: VEC_HEADROOM,
+            rss: None,
+        }
     }
 
     /// Sets the hash reported by [`PacketBuf::rss_hash`].

@@ -1,0 +1,417 @@
+//! The configuration file (TOML): EAL and memory settings, PMD cores, ports
+//! and how they are connected. Every value is checked before anything is
+//! applied, and a refusal names the field and the reason.
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// EAL and hugepage settings.
+    #[serde(default)]
+    pub eal: EalConfig,
+    /// PMD threads.
+    #[serde(default)]
+    pub pmd: PmdConfig,
+    /// Packet buffers.
+    #[serde(default)]
+    pub memory: MemoryConfig,
+    /// The control socket.
+    #[serde(default)]
+    pub control: ControlConfig,
+    /// Ports, in order; a port's OpenFlow number defaults to its position + 1.
+    #[serde(default, rename = "port")]
+    pub ports: Vec<PortConfig>,
+    /// Static port-to-port forwarding: every packet received on `from` is sent to `to`.
+    #[serde(default, rename = "xconnect")]
+    pub xconnects: Vec<XconnectConfig>,
+}
+
+/// EAL settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EalConfig {
+    /// `--file-prefix`: lets several DPDK processes share a host.
+    #[serde(default = "default_file_prefix")]
+    pub file_prefix: String,
+    /// The core the main (control) thread runs on; default: the first
+    /// allowed core that is not a PMD core.
+    pub main_core: Option<usize>,
+    /// `--socket-mem`, e.g. "512" or "512,512" (MB per NUMA node).
+    pub socket_mem: Option<String>,
+    /// `--huge-dir`.
+    pub huge_dir: Option<PathBuf>,
+    /// `--in-memory`: no hugepage files, no shared config.
+    #[serde(default)]
+    pub in_memory: bool,
+    /// `--no-pci`: skip PCI scanning (hosts with only virtual devices).
+    #[serde(default)]
+    pub no_pci: bool,
+    /// Extra arguments passed to the EAL verbatim.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+fn default_file_prefix() -> String {
+    "pmdswitch".into()
+}
+
+impl Default for EalConfig {
+    fn default() -> Self {
+        EalConfig {
+            file_prefix: default_file_prefix(),
+            main_core: None,
+            socket_mem: None,
+            huge_dir: None,
+            in_memory: false,
+            no_pci: false,
+            args: Vec::new(),
+        }
+    }
+}
+
+/// PMD thread placement.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PmdConfig {
+    /// Cores to run PMD threads on, one thread each.
+    pub cores: Option<Vec<usize>>,
+    /// The same as a hex mask, like OVS's `pmd-cpu-mask` (e.g. "0x6").
+    pub cpu_mask: Option<String>,
+}
+
+/// Mempool sizing.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// Mbufs per mempool (one pool per NUMA socket and MTU).
+    #[serde(default = "default_mbufs")]
+    pub mbufs: u32,
+}
+
+fn default_mbufs() -> u32 {
+    32768
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig {
+            mbufs: default_mbufs(),
+        }
+    }
+}
+
+/// The control socket.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ControlConfig {
+    /// Path of the unix socket `pmdswitch ctl` talks to.
+    #[serde(default = "default_ctl_socket")]
+    pub socket: PathBuf,
+    /// Its permission bits, octal as a string (default "0600").
+    #[serde(default = "default_ctl_mode")]
+    pub mode: String,
+}
+
+/// Where the control socket goes unless the config says otherwise.
+pub fn default_ctl_socket() -> PathBuf {
+    PathBuf::from("/run/pmdswitch/pmdswitch.ctl")
+}
+
+fn default_ctl_mode() -> String {
+    "0600".into()
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        ControlConfig {
+            socket: default_ctl_socket(),
+            mode: default_ctl_mode(),
+        }
+    }
+}
+
+/// One port.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PortConfig {
+    /// A name for the CLI and the config (unique).
+    pub name: String,
+    /// DPDK devargs: a PCI address or a virtual device string.
+    pub devargs: String,
+    /// OpenFlow port number (default: position in the list + 1).
+    pub ofport: Option<u32>,
+    /// Rx queues (clamped to what the device supports).
+    #[serde(default = "one")]
+    pub rxq: u16,
+    /// Tx queues (default: one per PMD thread, clamped to the device).
+    pub txq: Option<u16>,
+    /// Rx descriptors per queue.
+    #[serde(default = "default_desc")]
+    pub rx_desc: u16,
+    /// Tx descriptors per queue.
+    #[serde(default = "default_desc")]
+    pub tx_desc: u16,
+    /// MTU (buffers are sized for it).
+    #[serde(default = "default_mtu")]
+    pub mtu: u16,
+}
+
+fn one() -> u16 {
+    1
+}
+fn default_desc() -> u16 {
+    1024
+}
+fn default_mtu() -> u16 {
+    1500
+}
+
+/// One static forwarding pair.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct XconnectConfig {
+    /// Port (name) packets come in on.
+    pub from: String,
+    /// Port (name) they go out of.
+    pub to: String,
+}
+
+/// A configuration refused: which field, and why.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("config: {field}: {reason}")]
+pub struct ConfigError {
+    /// The field, as a path (`port[2].devargs`).
+    pub field: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+fn err(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err(path.display().to_string(), format!("cannot read: {e}")))?;
+        Self::parse(&text).map_err(|mut e| {
+            e.field = format!("{}: {}", path.display(), e.field);
+            e
+        })
+    }
+
+    /// Parses and checks configuration text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start].matches('\n').count() + 1;
+                    format!("line {line}")
+                })
+                .unwrap_or_else(|| "file".into());
+            err(at, e.message().to_owned())
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The checks a parsed configuration must pass.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.memory.mbufs < 1024 {
+            return Err(err(
+                "memory.mbufs",
+                format!("{} is too few; at least 1024", self.memory.mbufs),
+            ));
+        }
+        u32::from_str_radix(self.control.mode.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|m| *m <= 0o777)
+            .ok_or_else(|| {
+                err(
+                    "control.mode",
+                    format!("{:?} is not an octal mode like \"0600\"", self.control.mode),
+                )
+            })?;
+        if self.pmd.cores.is_some() && self.pmd.cpu_mask.is_some() {
+            return Err(err("pmd", "give either cores or cpu_mask, not both"));
+        }
+        let cores = self.pmd_cores()?;
+        if let Some(m) = self.eal.main_core {
+            if cores.contains(&m) {
+                return Err(err("eal.main_core", format!("core {m} is also a PMD core")));
+            }
+        }
+        if self.ports.is_empty() {
+            return Err(err("port", "no ports configured"));
+        }
+        let mut names = HashSet::new();
+        let mut ofports = HashSet::new();
+        for (i, p) in self.ports.iter().enumerate() {
+            let f = |k: &str| format!("port[{i}].{k}");
+            if p.name.is_empty() || p.name.contains(char::is_whitespace) {
+                return Err(err(
+                    f("name"),
+                    format!("{:?} must be non-empty without spaces", p.name),
+                ));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(err(f("name"), format!("{:?} is used twice", p.name)));
+            }
+            if p.devargs.trim().is_empty() {
+                return Err(err(f("devargs"), "empty"));
+            }
+            let of = self.ofport(i);
+            if of == 0 || of >= 0xff00 {
+                return Err(err(f("ofport"), format!("{of} is outside 1..65279")));
+            }
+            if !ofports.insert(of) {
+                return Err(err(f("ofport"), format!("{of} is used twice")));
+            }
+            if p.rxq == 0 || p.rxq > 64 {
+                return Err(err(f("rxq"), format!("{} is outside 1..64", p.rxq)));
+            }
+            if matches!(p.txq, Some(0)) || p.txq.is_some_and(|t| t > 64) {
+                return Err(err(f("txq"), "must be in 1..64"));
+            }
+            for (k, d) in [("rx_desc", p.rx_desc), ("tx_desc", p.tx_desc)] {
+                if !(64..=16384).contains(&d) || !d.is_power_of_two() {
+                    return Err(err(
+                        f(k),
+                        format!("{d} must be a power of two in 64..16384"),
+                    ));
+                }
+            }
+            if !(68..=9710).contains(&p.mtu) {
+                return Err(err(f("mtu"), format!("{} is outside 68..9710", p.mtu)));
+            }
+        }
+        let mut from_seen = HashSet::new();
+        for (i, x) in self.xconnects.iter().enumerate() {
+            for (k, n) in [("from", &x.from), ("to", &x.to)] {
+                if !names.contains(n.as_str()) {
+                    return Err(err(
+                        format!("xconnect[{i}].{k}"),
+                        format!("no port named {n:?}"),
+                    ));
+                }
+            }
+            if !from_seen.insert(x.from.as_str()) {
+                return Err(err(
+                    format!("xconnect[{i}].from"),
+                    format!("port {:?} is cross-connected twice", x.from),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// OpenFlow number of port `i`.
+    pub fn ofport(&self, i: usize) -> u32 {
+        self.ports[i].ofport.unwrap_or(i as u32 + 1)
+    }
+
+    /// The PMD cores asked for (not yet checked against the machine); when
+    /// none are given, one PMD on the last allowed core.
+    pub fn pmd_cores(&self) -> Result<Vec<usize>, ConfigError> {
+        let cores = if let Some(c) = &self.pmd.cores {
+            c.clone()
+        } else if let Some(m) = &self.pmd.cpu_mask {
+            parse_cpu_mask(m).map_err(|r| err("pmd.cpu_mask", r))?
+        } else {
+            return Ok(Vec::new());
+        };
+        if cores.is_empty() {
+            return Err(err("pmd", "the core list is empty"));
+        }
+        let mut seen = HashSet::new();
+        for c in &cores {
+            if !seen.insert(*c) {
+                return Err(err("pmd.cores", format!("core {c} is listed twice")));
+            }
+        }
+        Ok(cores)
+    }
+}
+
+/// Parses a hex CPU mask ("0x6" or "6") into core numbers.
+pub fn parse_cpu_mask(mask: &str) -> Result<Vec<usize>, String> {
+    let hex = mask
+        .trim()
+        .trim_start_matches("0x")
+        .trim_start_matches("0X");
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("{mask:?} is not a hex mask like \"0x6\""));
+    }
+    let mut cores = Vec::new();
+    for (pos, c) in hex.chars().rev().enumerate() {
+        let nib = c.to_digit(16).expect("checked hex");
+        for b in 0..4 {
+            if nib & (1 << b) != 0 {
+                cores.push(pos * 4 + b);
+            }
+        }
+    }
+    if cores.is_empty() {
+        return Err(format!("{mask:?} selects no core"));
+    }
+    Ok(cores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        [pmd]
+        cores = [1]
+        [[port]]
+        name = "a"
+        devargs = "net_null0"
+        [[port]]
+        name = "b"
+        devargs = "net_null1"
+        [[xconnect]]
+        from = "a"
+        to = "b"
+    "#;
+
+    #[test]
+    fn parses_a_good_config() {
+        let c = Config::parse(GOOD).unwrap();
+        assert_eq!(c.ports.len(), 2);
+        assert_eq!(c.ofport(1), 2);
+        assert_eq!(c.pmd_cores().unwrap(), vec![1]);
+        assert_eq!(c.control.mode, "0600");
+    }
+
+    #[test]
+    fn refusals_name_the_field() {
+        let e = Config::parse(&GOOD.replace("to = \"b\"", "to = \"zz\"")).unwrap_err();
+        assert_eq!(e.field, "xconnect[0].to");
+        let e = Config::parse(&GOOD.replace("name = \"b\"", "name = \"a\"")).unwrap_err();
+        assert_eq!(e.field, "port[1].name");
+        let e = Config::parse(&GOOD.replace("cores = [1]", "cores = [1, 1]")).unwrap_err();
+        assert_eq!(e.field, "pmd.cores");
+        let e = Config::parse("[[port]]\nname = \"a\"\ndevargs = \"x\"\nbogus = 1\n").unwrap_err();
+        assert!(e.field.starts_with("line 4"), "{e}");
+        assert!(e.reason.contains("bogus"), "{e}");
+        let e = Config::parse(&format!("{GOOD}\n[memory]\nmbufs = 10\n")).unwrap_err();
+        assert_eq!(e.field, "memory.mbufs");
+    }
+
+    #[test]
+    fn cpu_masks() {
+        assert_eq!(parse_cpu_mask("0x6").unwrap(), vec![1, 2]);
+        assert_eq!(parse_cpu_mask("10").unwrap(), vec![4]);
+        assert!(parse_cpu_mask("0x0").is_err());
+        assert!(parse_cpu_mask("xyz").is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! The commands the control socket answers, each as text and as JSON.
+use super::{Reply, Request};
+use crate::pmd::stats::DropReason;
+use crate::switch::Switch;
+use serde_json::json;
+use std::fmt::Write;
+
+/// Every command, with a one-line description.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("pmd-stats-show", "per-PMD packet and cycle counters"),
+    ("port-show", "ports: device, link, queues and counters"),
+    ("pmd-rxq-show", "which PMD polls which rx queue"),
+    (
+        "mempool-show",
+        "mempools: socket, MTU, buffer size, mbufs in use, users",
+    ),
+    ("version", "pmdswitch version"),
+    ("list-commands", "this list"),
+];
+
+/// Runs one request against the switch.
+pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
+    let extra = |n: usize| -> Option<Reply> {
+        (req.args.len() > n).then(|| {
+            Reply::err(format!(
+                "{}: unexpected argument {:?}",
+                req.command, req.args[n]
+            ))
+        })
+    };
+    match req.command.as_str() {
+        "pmd-stats-show" => extra(0).unwrap_or_else(|| pmd_stats_show(sw)),
+        "port-show" => match req.args.as_slice() {
+            [] => port_show(sw, None),
+            [name] => match sw.port_index(name) {
+                Some(i) => port_show(sw, Some(i)),
+                None => Reply::err(format!("port-show: no port named {name:?}")),
+            },
+            _ => extra(1).expect("more than one"),
+        },
+        "pmd-rxq-show" => extra(0).unwrap_or_else(|| pmd_rxq_show(sw)),
+        "mempool-show" => extra(0).unwrap_or_else(|| mempool_show(sw)),
+        "version" => Reply::ok(
+            format!("pmdswitch {}\n", env!("CARGO_PKG_VERSION")),
+            json!(env!("CARGO_PKG_VERSION")),
+        ),
+        "list-commands" => {
+            let mut t = String::new();
+            for (c, d) in COMMANDS {
+                let _ = writeln!(t, "  {c:<16} {d}");
+            }
+            Reply::ok(t, json!(COMMANDS.iter().map(|c| c.0).collect::<Vec<_>>()))
+        }
+        other => Reply::err(format!("unknown command {other:?}; try list-commands")),
+    }
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+/// Per-PMD counters, in OVS's words where they mean the same.
+pub fn pmd_stats_show(sw: &Switch) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for p in &sw.pmds {
+        let s = &p.stats;
+        let (rx, busy, idle) = (s.rx_packets.get(), s.busy_cycles.get(), s.idle_cycles.get());
+        let tx: u64 = s.ports.iter().map(|c| c.tx.get()).sum();
+        let drops: Vec<(&str, u64)> = DropReason::ALL
+            .iter()
+            .map(|r| (r.name(), s.drops[*r as usize].get()))
+            .collect();
+        let cpp = if rx == 0 {
+            0.0
+        } else {
+            (busy + idle) as f64 / rx as f64
+        };
+        let pcpp = if rx == 0 {
+            0.0
+        } else {
+            busy as f64 / rx as f64
+        };
+        let _ = writeln!(t, "pmd thread core {}:", s.core);
+        let _ = writeln!(t, "  packets received: {rx}");
+        let _ = writeln!(t, "  packets sent: {tx}");
+        let _ = writeln!(t, "  packets dropped: {}", s.total_drops());
+        for (n, v) in &drops {
+            let _ = writeln!(t, "    {n}: {v}");
+        }
+        let _ = writeln!(t, "  iterations: {}", s.iterations.get());
+        let _ = writeln!(t, "  idle cycles: {idle} ({:.2}%)", pct(idle, busy + idle));
+        let _ = writeln!(
+            t,
+            "  processing cycles: {busy} ({:.2}%)",
+            pct(busy, busy + idle)
+        );
+        let _ = writeln!(t, "  avg cycles per packet: {cpp:.2}");
+        let _ = writeln!(t, "  avg processing cycles per packet: {pcpp:.2}");
+        data.push(json!({
+            "core": s.core,
+            "packets_received": rx,
+            "packets_sent": tx,
+            "packets_dropped": s.total_drops(),
+            "drops": drops.iter().map(|(n, v)| (n.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "iterations": s.iterations.get(),
+            "idle_cycles": idle,
+            "processing_cycles": busy,
+            "avg_cycles_per_packet": cpp,
+            "avg_processing_cycles_per_packet": pcpp,
+        }));
+    }
+    Reply::ok(t, json!({ "tsc_hz": sw.tsc_hz, "pmds": data }))
+}
+
+/// Port counters: the PMDs' (what the switch did) and the device's.
+pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for (i, p) in sw.ports.iter().enumerate() {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
+        let sum = |f: fn(&crate::pmd::stats::PortCounters) -> u64| -> u64 {
+            sw.pmds.iter().map(|pmd| f(&pmd.stats.ports[i])).sum()
+        };
+        let (rx, tx, txd) = (
+            sum(|c| c.rx.get()),
+            sum(|c| c.tx.get()),
+            sum(|c| c.tx_dropped.get()),
+        );
+        let dev = p.port.stats();
+        let det = p.port.details();
+        let _ = writeln!(
+            t,
+            "port {} ({}): ofport {} type {}",
+            i,
+            p.name,
+            p.ofport,
+            p.port.kind()
+        );
+        let _ = writeln!(
+            t,
+            "  driver {} devargs {}",
+            det["driver"].as_str().unwrap_or("?"),
+            det["devargs"].as_str().unwrap_or("?")
+        );
+        let _ = writeln!(
+            t,
+            "  mac {} mtu {} link {} rxq {} txq {}",
+            det["mac"].as_str().unwrap_or("?"),
+            det["mtu"],
+            if det["link"]["up"].as_bool().unwrap_or(false) {
+                "up"
+            } else {
+                "down"
+            },
+            det["rx_queues"],
+            det["tx_queues"]
+        );
+        let _ = writeln!(t, "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd}");
+        let _ = writeln!(
+            t,
+            "  device: rx {} tx {} rx_missed {} rx_errors {} tx_errors {} rx_nombuf {}",
+            dev.rx_packets,
+            dev.tx_packets,
+            dev.rx_missed,
+            dev.rx_errors,
+            dev.tx_errors,
+            dev.rx_nombuf
+        );
+        data.push(json!({
+            "index": i,
+            "name": p.name,
+            "ofport": p.ofport,
+            "type": p.port.kind(),
+            "details": det,
+            "rx_packets": rx,
+            "tx_packets": tx,
+            "tx_dropped": txd,
+            "device": dev,
+        }));
+    }
+    Reply::ok(t, json!(data))
+}
+
+/// Rx queue placement.
+pub fn pmd_rxq_show(sw: &Switch) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for p in &sw.pmds {
+        let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
+        let mut qs = Vec::new();
+        for (port, q) in &p.polls {
+            let name = &sw.ports[*port].name;
+            let _ = writeln!(t, "  port: {name:<16} queue-id: {q:>2}");
+            qs.push(json!({ "port": name, "queue": q }));
+        }
+        data.push(json!({ "core": p.stats.core, "queues": qs }));
+    }
+    Reply::ok(t, json!(data))
+}
+
+/// Mempools and who shares them.
+pub fn mempool_show(sw: &Switch) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for e in sw.pools.entries() {
+        let p = &e.pool;
+        let buf = crate::dpdk::mempool::buffer_size_for_mtu(e.mtu);
+        let _ = writeln!(
+            t,
+            "mempool {}: socket {} mtu {} data room {} buffer {} bytes, {} mbufs, {} in use (baseline {}), ports: {}",
+            p.name(),
+            p.socket(),
+            e.mtu,
+            p.data_room(),
+            buf,
+            p.count(),
+            p.in_use(),
+            e.baseline_in_use,
+            e.users.join(", ")
+        );
+        data.push(json!({
+            "name": p.name(),
+            "socket": p.socket(),
+            "mtu": e.mtu,
+            "data_room": p.data_room(),
+            "buffer_size": buf,
+            "mbufs": p.count(),
+            "in_use": p.in_use(),
+            "baseline_in_use": e.baseline_in_use,
+            "ports": e.users,
+        }));
+    }
+    Reply::ok(t, json!(data))
+}

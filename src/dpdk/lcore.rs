@@ -1,0 +1,38 @@
+//! Threads and time as DPDK sees them.
+
+/// Registers the calling (non-EAL) thread with DPDK so it gets an lcore id,
+/// and with it a per-lcore mempool cache: without one every mbuf alloc and
+/// free goes to the shared ring. Returns the lcore id.
+pub fn register_thread() -> Result<u32, super::DpdkError> {
+    // SAFETY: rte_thread_register only touches the calling thread's state and
+    // the EAL's lcore table (which it locks); the EAL must be initialised,
+    // which callers guarantee by holding an `Eal`.
+    let ret = unsafe { dpdk_sys::rte_thread_register() };
+    if ret < 0 {
+        return Err(super::DpdkError::from_ret(
+            "registering a PMD thread with DPDK",
+            ret,
+        ));
+    }
+    // SAFETY: reads the calling thread's lcore id (thread-local).
+    Ok(unsafe { dpdk_sys::pmds_lcore_id() })
+}
+
+/// Releases the lcore id taken by [`register_thread`].
+pub fn unregister_thread() {
+    // SAFETY: undoes rte_thread_register for the calling thread.
+    unsafe { dpdk_sys::rte_thread_unregister() }
+}
+
+/// The CPU's time-stamp counter.
+#[inline(always)]
+pub fn rdtsc() -> u64 {
+    // SAFETY: rdtsc has no preconditions.
+    unsafe { dpdk_sys::pmds_rdtsc() }
+}
+
+/// Time-stamp counter ticks per second, as DPDK measured it at start.
+pub fn tsc_hz() -> u64 {
+    // SAFETY: reads a value set during EAL initialisation.
+    unsafe { dpdk_sys::rte_get_tsc_hz() }
+}

@@ -1,0 +1,46 @@
+//! Port types behind one interface. The PMDs see a port only as rx queues to
+//! poll and tx queues to send on; everything else is for the control thread.
+pub mod dpdk;
+pub mod mempools;
+
+use crate::dpdk::{MbufBurst, Mempool, PortStats};
+use std::sync::Arc;
+
+/// An rx queue as a PMD polls it (one virtual call per burst, not per packet).
+pub trait RxPoll: Send {
+    /// Receives into the free tail of `burst`; returns how many arrived.
+    fn rx_burst(&mut self, burst: &mut MbufBurst) -> usize;
+    /// The queue's index within its port.
+    fn queue(&self) -> u16;
+}
+
+/// A tx queue as one PMD sends on it.
+pub trait TxSend: Send {
+    /// Sends from the front of `burst`; what was not sent stays at the front.
+    fn tx_burst(&mut self, burst: &mut MbufBurst) -> usize;
+}
+
+/// The queues a port hands to the PMDs: every rx queue once, and one tx
+/// handle per PMD.
+pub struct PortQueues {
+    /// Rx queues, each to be polled by exactly one PMD.
+    pub rx: Vec<Box<dyn RxPoll>>,
+    /// Tx handles, index = PMD index.
+    pub tx: Vec<Box<dyn TxSend>>,
+}
+
+/// A port of the switch, as the control thread manages it.
+pub trait Port: Send {
+    /// The port type, e.g. `dpdk`.
+    fn kind(&self) -> &'static str;
+    /// Hands out the queues for `n_pmds` PMD threads; once per configuration.
+    fn take_queues(&mut self, n_pmds: usize) -> Option<PortQueues>;
+    /// Device counters.
+    fn stats(&self) -> PortStats;
+    /// The mempool its rx buffers come from.
+    fn mempool(&self) -> Option<Arc<Mempool>>;
+    /// Details for `port-show`: driver, MAC, link, MTU, queues.
+    fn details(&self) -> serde_json::Value;
+    /// Stops the port: after this no queue handle may be polled.
+    fn stop(&mut self);
+}

@@ -1,0 +1,12 @@
+//! PMD threads: one pinned thread per core, each polling its own rx queues
+//! in bursts and sending through its own per-port output batches.
+pub mod assign;
+pub mod output;
+pub mod pipeline;
+pub mod stats;
+pub mod thread;
+
+pub use output::OutputBatches;
+pub use pipeline::{CrossConnect, Pipeline};
+pub use stats::{DropReason, PmdStats};
+pub use thread::{PmdHandle, PollEntry};
