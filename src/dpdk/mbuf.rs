@@ -223,6 +223,26 @@ impl MbufBurst {
         unsafe { std::slice::from_raw_parts_mut(self.bufs.as_mut_ptr() as *mut Mbuf, self.len) }
     }
 
+    /// Moves as many mbufs from the front of `src` to the end of `self` as
+    /// fit, keeping order; returns how many moved.
+    #[inline(always)]
+    pub fn append_from(&mut self, src: &mut MbufBurst) -> usize {
+        let k = src.len.min(BURST_SIZE - self.len);
+        // SAFETY: src's first k slots are initialised and moved (bitwise) to
+        // our free slots; consumed_front then forgets them in src, so each
+        // mbuf has exactly one owner afterwards.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                src.bufs.as_ptr(),
+                self.bufs.as_mut_ptr().add(self.len),
+                k,
+            );
+            self.len += k;
+            src.consumed_front(k);
+        }
+        k
+    }
+
     /// Moves every mbuf out, in order, leaving the burst empty.
     #[inline(always)]
     pub fn drain(&mut self) -> Drain<'_> {

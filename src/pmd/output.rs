@@ -48,6 +48,23 @@ impl OutputBatches {
         self.pending |= 1u64 << (port & 63);
     }
 
+    /// Queues the whole of `burst` for `port`, sending full batches as it
+    /// goes; the burst is empty afterwards.
+    #[inline(always)]
+    pub fn push_burst(&mut self, port: usize, burst: &mut MbufBurst, stats: &PmdStats) {
+        let Some(b) = self.batches.get_mut(port) else {
+            stats.drop(DropReason::NoOutput, burst.free_all() as u64);
+            return;
+        };
+        while !burst.is_empty() {
+            if b.burst.is_full() {
+                Self::send(port, b, stats);
+            }
+            b.burst.append_from(burst);
+        }
+        self.pending |= 1u64 << (port & 63);
+    }
+
     fn send(port: usize, b: &mut OutputBatch, stats: &PmdStats) {
         let n = b.burst.len() as u64;
         let sent = match &mut b.txq {

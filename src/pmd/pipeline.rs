@@ -40,11 +40,7 @@ impl Pipeline for CrossConnect {
         stats: &PmdStats,
     ) {
         match self.map.get(in_port).copied().flatten() {
-            Some(to) => {
-                for m in burst.drain() {
-                    out.push(to, m, stats);
-                }
-            }
+            Some(to) => out.push_burst(to, burst, stats),
             None => {
                 let n = burst.free_all();
                 stats.drop(DropReason::NoOutput, n as u64);

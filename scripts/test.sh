@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole suite: formatting, lints,
+# unit and property tests, and the integration tests on real DPDK virtual
+# devices (they need hugepages, which setup-host.sh reserves).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-host.sh
+[ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace

@@ -1,0 +1,293 @@
+//! Helpers for tests that run the real `pmdswitch` binary on DPDK virtual
+//! devices: config files, a process handle with `ctl`, and pcap files.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_pmdswitch")
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A unique name for this test run (file prefixes, sockets).
+pub fn unique(tag: &str) -> String {
+    format!(
+        "pmdsw-{tag}-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Hugepages must be reserved for DPDK tests; the test scripts do it.
+pub fn require_hugepages() {
+    let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let free = info
+        .lines()
+        .find_map(|l| l.strip_prefix("HugePages_Free:"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(
+        free >= 128,
+        "DPDK tests need hugepages: run as root `echo 512 > /proc/sys/vm/nr_hugepages` \
+         and mount hugetlbfs on /dev/hugepages (scripts/setup-host.sh does both); {free} free"
+    );
+}
+
+/// A config with the EAL in memory (no hugepage files to collide on), one
+/// PMD on the last core, and `body` appended (ports, xconnects).
+pub fn config(dir: &Path, ctl: &Path, body: &str) -> PathBuf {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let text = format!(
+        "[eal]\nfile_prefix = \"{}\"\nin_memory = true\nno_pci = true\nsocket_mem = \"128\"\n\
+         [pmd]\ncores = [{}]\n[memory]\nmbufs = 4096\n[control]\nsocket = \"{}\"\n{body}",
+        unique("eal"),
+        cores - 1,
+        ctl.display()
+    );
+    let p = dir.join("switch.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A running switch process.
+pub struct Running {
+    pub child: Child,
+    pub ctl: PathBuf,
+}
+
+impl Running {
+    /// Starts `pmdswitch run -c cfg` and waits until its control socket answers.
+    pub fn start(cfg: &Path, ctl: &Path) -> Running {
+        require_hugepages();
+        let child = Command::new(bin())
+            .args(["run", "--log", "warn", "-c"])
+            .arg(cfg)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawning pmdswitch");
+        let mut r = Running {
+            child,
+            ctl: ctl.to_owned(),
+        };
+        let t0 = Instant::now();
+        loop {
+            if let Some(st) = r.child.try_wait().unwrap() {
+                let (out, err) = r.read_output();
+                panic!("pmdswitch exited early ({st}):\n{out}\n{err}");
+            }
+            if r.ctl_ok(&["version"]).is_some() {
+                return r;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "switch did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs `pmdswitch ctl --json ARGS`; Some(parsed JSON) on success.
+    pub fn ctl_ok(&self, args: &[&str]) -> Option<serde_json::Value> {
+        let o = ctl(&self.ctl, true, args);
+        if !o.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&o.stdout).ok()
+    }
+
+    /// Polls `port-show` until `pred` holds, or panics after `secs`.
+    pub fn wait_ports(
+        &self,
+        secs: u64,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let t0 = Instant::now();
+        loop {
+            if let Some(v) = self.ctl_ok(&["port-show"]) {
+                if pred(&v) {
+                    return v;
+                }
+                assert!(
+                    t0.elapsed() < Duration::from_secs(secs),
+                    "timed out; last port-show: {v:#}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends SIGTERM and waits; returns (exit code, stdout, stderr).
+    pub fn stop(mut self) -> (i32, String, String) {
+        let pid = self.child.id() as i32;
+        assert_eq!(sigterm(pid), 0);
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "switch did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let (out, err) = self.read_output();
+        (status.code().unwrap_or(-1), out, err)
+    }
+
+    fn read_output(&mut self) -> (String, String) {
+        let mut out = String::new();
+        let mut err = String::new();
+        if let Some(mut s) = self.child.stdout.take() {
+            let _ = s.read_to_string(&mut out);
+        }
+        if let Some(mut s) = self.child.stderr.take() {
+            let _ = s.read_to_string(&mut err);
+        }
+        (out, err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sigterm(pid: i32) -> i32 {
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .map(|s| if s.success() { 0 } else { 1 })
+        .unwrap_or(1)
+}
+
+/// Runs `pmdswitch ctl` against `sock`.
+pub fn ctl(sock: &Path, json: bool, args: &[&str]) -> Output {
+    let mut c = Command::new(bin());
+    c.arg("ctl").arg("--socket").arg(sock);
+    if json {
+        c.arg("--json");
+    }
+    c.args(args).output().expect("running pmdswitch ctl")
+}
+
+/// Runs `pmdswitch ARGS` to completion.
+pub fn run_to_end(args: &[&str], timeout: Duration) -> (i32, String, String) {
+    let mut child = Command::new(bin())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if t0.elapsed() > timeout {
+            let _ = child.kill();
+            panic!("pmdswitch {args:?} did not finish in {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (st.code().unwrap_or(-1), out, err)
+}
+
+/// Writes a classic pcap (microsecond timestamps, Ethernet).
+pub fn write_pcap(path: &Path, pkts: &[Vec<u8>]) {
+    let mut b = Vec::new();
+    for v in [0xa1b2c3d4u32] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&65535u32.to_le_bytes());
+    b.extend_from_slice(&1u32.to_le_bytes());
+    for (i, p) in pkts.iter().enumerate() {
+        b.extend_from_slice(&(i as u32 / 1_000_000).to_le_bytes());
+        b.extend_from_slice(&(i as u32 % 1_000_000).to_le_bytes());
+        b.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        b.extend_from_slice(p);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// Reads the packets of a classic pcap (either byte order, either time unit).
+pub fn read_pcap(path: &Path) -> Vec<Vec<u8>> {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    assert!(b.len() >= 24, "{} is not a pcap", path.display());
+    let magic = u32::from_le_bytes(b[0..4].try_into().unwrap());
+    let le = matches!(magic, 0xa1b2c3d4 | 0xa1b23c4d);
+    assert!(
+        le || matches!(magic.swap_bytes(), 0xa1b2c3d4 | 0xa1b23c4d),
+        "bad pcap magic"
+    );
+    let rd = |o: usize| {
+        let v = u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+        if le {
+            v
+        } else {
+            v.swap_bytes()
+        }
+    };
+    let mut out = Vec::new();
+    let mut o = 24;
+    while o + 16 <= b.len() {
+        let caplen = rd(o + 8) as usize;
+        out.push(b[o + 16..o + 16 + caplen].to_vec());
+        o += 16 + caplen;
+    }
+    out
+}
+
+/// `n` distinct Ethernet/IPv4/UDP frames of varied sizes, each numbered in
+/// its payload, so order and content can both be checked.
+pub fn numbered_frames(n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let len = 60 + (i * 37) % 1455;
+            let mut f = vec![0u8; len];
+            f[0..6].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
+            f[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+            f[12..14].copy_from_slice(&[0x08, 0x00]);
+            f[14] = 0x45;
+            f[16..18].copy_from_slice(&((len - 14) as u16).to_be_bytes());
+            f[22] = 64;
+            f[23] = 17;
+            f[26..30].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]);
+            f[30..34].copy_from_slice(&[10, 1, 0, 1]);
+            f[42..46].copy_from_slice(&(i as u32).to_be_bytes());
+            for (k, byte) in f.iter_mut().enumerate().skip(46) {
+                *byte = (k as u8).wrapping_mul(31).wrapping_add(i as u8);
+            }
+            f
+        })
+        .collect()
+}
