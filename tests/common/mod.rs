@@ -221,9 +221,7 @@ pub fn run_to_end(args: &[&str], timeout: Duration) -> (i32, String, String) {
 /// Writes a classic pcap (microsecond timestamps, Ethernet).
 pub fn write_pcap(path: &Path, pkts: &[Vec<u8>]) {
     let mut b = Vec::new();
-    for v in [0xa1b2c3d4u32] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
+    b.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
     b.extend_from_slice(&2u16.to_le_bytes());
     b.extend_from_slice(&4u16.to_le_bytes());
     b.extend_from_slice(&[0; 8]);
