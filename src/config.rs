@@ -133,14 +133,44 @@ impl Default for ControlConfig {
     }
 }
 
+/// What kind of port.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+pub enum PortType {
+    /// A DPDK ethdev: PCI NIC or virtual device, named by `devargs`.
+    #[default]
+    #[serde(rename = "dpdk")]
+    Dpdk,
+    /// vhost-user, we listen on `path` and the VM connects (OVS's dpdkvhostuser).
+    #[serde(rename = "vhost-user-server", alias = "dpdkvhostuser")]
+    VhostServer,
+    /// vhost-user, the VM side listens on `path` and we connect and reconnect
+    /// (OVS's dpdkvhostuserclient).
+    #[serde(rename = "vhost-user-client", alias = "dpdkvhostuserclient")]
+    VhostClient,
+}
+
 /// One port.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PortConfig {
     /// A name for the CLI and the config (unique).
     pub name: String,
-    /// DPDK devargs: a PCI address or a virtual device string.
+    /// The port type (default `dpdk`).
+    #[serde(default, rename = "type")]
+    pub kind: PortType,
+    /// DPDK devargs (type `dpdk`): a PCI address or a virtual device string.
+    #[serde(default)]
     pub devargs: String,
+    /// vhost-user socket path (vhost types).
+    pub path: Option<PathBuf>,
+    /// Permission bits for a vhost-user server socket, octal (e.g. "0660").
+    pub socket_mode: Option<String>,
+    /// Owner of a vhost-user server socket: "user", "user:group" or ":group",
+    /// names or numbers.
+    pub socket_owner: Option<String>,
+    /// Virtio features not to offer: mrg_rxbuf, indirect_desc, event_idx, mq, mtu, guest_announce.
+    #[serde(default)]
+    pub disable_features: Vec<String>,
     /// OpenFlow port number (default: position in the list + 1).
     pub ofport: Option<u32>,
     /// Rx queues (clamped to what the device supports).
@@ -231,15 +261,12 @@ impl Config {
                 format!("{} is too few; at least 1024", self.memory.mbufs),
             ));
         }
-        u32::from_str_radix(self.control.mode.trim_start_matches("0o"), 8)
-            .ok()
-            .filter(|m| *m <= 0o777)
-            .ok_or_else(|| {
-                err(
-                    "control.mode",
-                    format!("{:?} is not an octal mode like \"0600\"", self.control.mode),
-                )
-            })?;
+        parse_mode(&self.control.mode).ok_or_else(|| {
+            err(
+                "control.mode",
+                format!("{:?} is not an octal mode like \"0600\"", self.control.mode),
+            )
+        })?;
         if self.pmd.cores.is_some() && self.pmd.cpu_mask.is_some() {
             return Err(err("pmd", "give either cores or cpu_mask, not both"));
         }
@@ -265,8 +292,67 @@ impl Config {
             if !names.insert(p.name.as_str()) {
                 return Err(err(f("name"), format!("{:?} is used twice", p.name)));
             }
-            if p.devargs.trim().is_empty() {
-                return Err(err(f("devargs"), "empty"));
+            match p.kind {
+                PortType::Dpdk => {
+                    if p.devargs.trim().is_empty() {
+                        return Err(err(f("devargs"), "a dpdk port needs devargs"));
+                    }
+                    if p.path.is_some() || p.socket_mode.is_some() || !p.disable_features.is_empty()
+                    {
+                        return Err(err(
+                            f("path"),
+                            "path, socket_mode and disable_features are for vhost ports",
+                        ));
+                    }
+                }
+                PortType::VhostServer | PortType::VhostClient => {
+                    let path = p
+                        .path
+                        .as_ref()
+                        .ok_or_else(|| err(f("path"), "a vhost-user port needs a socket path"))?;
+                    if !path.is_absolute() {
+                        return Err(err(
+                            f("path"),
+                            format!("{} must be absolute", path.display()),
+                        ));
+                    }
+                    // sun_path holds 108 bytes, the NUL included.
+                    if path.as_os_str().len() > 107 {
+                        return Err(err(
+                            f("path"),
+                            "longer than a unix socket path can be (107 bytes)",
+                        ));
+                    }
+                    if !p.devargs.is_empty() {
+                        return Err(err(f("devargs"), "devargs are for dpdk ports"));
+                    }
+                    if let Some(m) = &p.socket_mode {
+                        parse_mode(m).ok_or_else(|| {
+                            err(f("socket_mode"), format!("{m:?} is not an octal mode"))
+                        })?;
+                        if p.kind == PortType::VhostClient {
+                            return Err(err(
+                                f("socket_mode"),
+                                "a client-mode port does not own its socket",
+                            ));
+                        }
+                    }
+                    for feat in &p.disable_features {
+                        if !crate::dpdk::vhost::FEATURE_NAMES
+                            .iter()
+                            .any(|(n, _)| n == feat)
+                        {
+                            let known: Vec<_> = crate::dpdk::vhost::FEATURE_NAMES
+                                .iter()
+                                .map(|f| f.0)
+                                .collect();
+                            return Err(err(
+                                f("disable_features"),
+                                format!("unknown feature {feat:?} (known: {})", known.join(", ")),
+                            ));
+                        }
+                    }
+                }
             }
             let of = self.ofport(i);
             if of == 0 || of >= 0xff00 {
@@ -339,6 +425,13 @@ impl Config {
         }
         Ok(cores)
     }
+}
+
+/// Parses octal permission bits ("0600", "0o600").
+pub fn parse_mode(m: &str) -> Option<u32> {
+    u32::from_str_radix(m.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
 }
 
 /// Parses a hex CPU mask ("0x6" or "6") into core numbers.

@@ -168,8 +168,15 @@ fn run(
     let started = Instant::now();
     let mut last_print = Instant::now();
     let mut last_rx = vec![0u64; sw.ports.len()];
+    let mut last_housekeeping = Instant::now();
     while !term.load(Ordering::Relaxed) {
         ctl.poll(&mut sw);
+        if last_housekeeping.elapsed() >= Duration::from_millis(100) {
+            for p in &sw.ports {
+                p.port.housekeeping();
+            }
+            last_housekeeping = Instant::now();
+        }
         if duration.is_some_and(|d| started.elapsed().as_secs_f64() >= d) {
             break;
         }

@@ -1,10 +1,11 @@
 //! The running switch: brings EAL, mempools, ports and PMDs up in order and
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
-use crate::config::Config;
+use crate::config::{Config, PortType};
 use crate::dpdk::{lcore, Eal};
 use crate::netdev::dpdk::DpdkPort;
 use crate::netdev::mempools::MempoolRegistry;
+use crate::netdev::vhost::VhostPort;
 use crate::netdev::{Port, TxSend};
 use crate::pmd::{assign, CrossConnect, PmdHandle, PollEntry};
 use anyhow::{anyhow, bail, Context};
@@ -122,6 +123,11 @@ pub fn eal_args(cfg: &Config, main_core: usize) -> Vec<String> {
     if e.no_pci {
         a.push("--no-pci".into());
     }
+    if !e.args.iter().any(|x| x.starts_with("--log-level")) {
+        // rte_vhost logs every protocol message at info level: noise for an
+        // operator, and a stalled log reader would stall the vhost thread.
+        a.push("--log-level=lib.vhost.config:warning".into());
+    }
     a.extend(e.args.iter().cloned());
     a
 }
@@ -139,12 +145,18 @@ impl Switch {
             MempoolRegistry::new(cfg.memory.mbufs, cpu_numa_node(cores[0]).unwrap_or(0));
         let n_pmds = cores.len();
         let mut ports = Vec::new();
+        crate::dpdk::vhost::set_quiesce_hook(crate::pmd::quiesce::grace_period);
         for (i, pc) in cfg.ports.iter().enumerate() {
-            let port = DpdkPort::open(pc, n_pmds, &mut pools)?;
+            let port: Box<dyn Port> = match pc.kind {
+                PortType::Dpdk => Box::new(DpdkPort::open(pc, n_pmds, &mut pools)?),
+                PortType::VhostServer | PortType::VhostClient => {
+                    Box::new(VhostPort::open(pc, &mut pools)?)
+                }
+            };
             ports.push(PortEntry {
                 name: pc.name.clone(),
                 ofport: cfg.ofport(i),
-                port: Box::new(port),
+                port,
             });
         }
         pools.record_baseline();

@@ -162,6 +162,32 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             det["rx_queues"],
             det["tx_queues"]
         );
+        if let Some(v) = det.get("vhost") {
+            let _ = writeln!(
+                t,
+                "  vhost-user {} {}: {} vid {} features {:#x} [{}] vrings {} enabled {:#b} connects {} disconnects {} guest notifications {}",
+                v["mode"].as_str().unwrap_or("?"),
+                v["path"].as_str().unwrap_or("?"),
+                if v["connected"].as_bool().unwrap_or(false) { "connected" } else { "not connected" },
+                v["vid"],
+                v["features"].as_u64().unwrap_or(0),
+                v["feature_names"].as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default(),
+                v["guest_vrings"],
+                v["enabled_vrings"].as_u64().unwrap_or(0),
+                v["connects"],
+                v["disconnects"],
+                v["guest_notifications"],
+            );
+            if let Some(qs) = v["queues"].as_array() {
+                for (q, c) in qs.iter().enumerate() {
+                    let _ = writeln!(
+                        t,
+                        "    queue {q}: from guest {} to guest {} guest ring full {}",
+                        c[0], c[1], c[2]
+                    );
+                }
+            }
+        }
         let _ = writeln!(t, "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd}");
         let _ = writeln!(
             t,

@@ -272,6 +272,22 @@ impl MbufBurst {
         n
     }
 
+    /// Frees the first `k` mbufs (which someone copied), keeping the rest in order.
+    pub fn free_front(&mut self, k: usize) {
+        let k = k.min(self.len);
+        if k > 0 {
+            // SAFETY: the first k slots hold owned mbufs; consumed_front then
+            // forgets them so none is freed twice.
+            unsafe {
+                dpdk_sys::rte_pktmbuf_free_bulk(
+                    self.bufs.as_mut_ptr() as *mut *mut dpdk_sys::rte_mbuf,
+                    k as u32,
+                );
+                self.consumed_front(k);
+            }
+        }
+    }
+
     /// Free slots at the end, as raw pointers for DPDK to fill.
     ///
     /// # Safety

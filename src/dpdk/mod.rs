@@ -7,6 +7,7 @@ pub mod ethdev;
 pub mod lcore;
 pub mod mbuf;
 pub mod mempool;
+pub mod vhost;
 
 pub use eal::Eal;
 pub use error::DpdkError;

@@ -2,6 +2,7 @@
 //! poll and tx queues to send on; everything else is for the control thread.
 pub mod dpdk;
 pub mod mempools;
+pub mod vhost;
 
 use crate::dpdk::{MbufBurst, Mempool, PortStats};
 use std::sync::Arc;
@@ -43,4 +44,7 @@ pub trait Port: Send {
     fn details(&self) -> serde_json::Value;
     /// Stops the port: after this no queue handle may be polled.
     fn stop(&mut self);
+    /// Periodic work on the control thread (e.g. sampling counters that
+    /// cannot be read at the moment they matter).
+    fn housekeeping(&self) {}
 }

@@ -3,6 +3,7 @@
 pub mod assign;
 pub mod output;
 pub mod pipeline;
+pub mod quiesce;
 pub mod stats;
 pub mod thread;
 

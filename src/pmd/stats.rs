@@ -1,7 +1,7 @@
 //! Per-PMD counters: written only by their PMD (a plain load and store, no
 //! locked instruction), read by the control thread with Relaxed loads.
 use serde::Serialize;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// One owner-written counter.
 #[derive(Debug, Default)]
@@ -72,6 +72,10 @@ pub struct PmdStats {
     pub drops: [Counter; DropReason::ALL.len()],
     /// Per port, indexed by the switch's port index.
     pub ports: Vec<PortCounters>,
+    /// Bumped (SeqCst) at the top of every iteration; see `quiesce`.
+    pub epoch: AtomicU64,
+    /// Whether the thread is in its loop.
+    pub running: AtomicBool,
 }
 
 impl PmdStats {
@@ -85,6 +89,8 @@ impl PmdStats {
             rx_packets: Counter::default(),
             drops: Default::default(),
             ports: (0..n_ports).map(|_| PortCounters::default()).collect(),
+            epoch: AtomicU64::new(0),
+            running: AtomicBool::new(false),
         }
     }
 

@@ -38,6 +38,7 @@ impl PmdHandle {
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<PmdHandle> {
         let stats = Arc::new(PmdStats::new(core, txqs.len()));
+        super::quiesce::register(&stats);
         let ids = polls.iter().map(|p| (p.port, p.rxq.queue())).collect();
         let st = stats.clone();
         let join = std::thread::Builder::new()
@@ -82,7 +83,11 @@ fn run<P: Pipeline>(
     tracing::info!(core, ?lcore, queues = polls.len(), "PMD thread running");
     let mut burst = MbufBurst::new();
     let mut last = lcore::rdtsc();
+    let mut epoch = 0u64;
+    stats.running.store(true, Ordering::SeqCst);
     while !stop.load(Ordering::Relaxed) {
+        epoch += 1;
+        stats.epoch.store(epoch, Ordering::SeqCst);
         let mut got = 0;
         for p in polls.iter_mut() {
             let n = p.rxq.rx_burst(&mut burst);
@@ -104,6 +109,7 @@ fn run<P: Pipeline>(
         last = now;
     }
     out.flush_all(&stats);
+    stats.running.store(false, Ordering::SeqCst);
     drop(burst);
     if lcore.is_some() {
         lcore::unregister_thread();

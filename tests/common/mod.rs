@@ -57,26 +57,39 @@ pub fn config(dir: &Path, ctl: &Path, body: &str) -> PathBuf {
     p
 }
 
-/// A running switch process.
+/// A running switch process. Its output goes to files, not pipes: a child
+/// blocked on a full pipe nobody reads would hang the switch.
 pub struct Running {
     pub child: Child,
     pub ctl: PathBuf,
+    logs: tempfile::TempDir,
+}
+
+/// Files for a child's stdout and stderr.
+fn log_files(dir: &Path) -> (std::fs::File, std::fs::File) {
+    (
+        std::fs::File::create(dir.join("stdout")).unwrap(),
+        std::fs::File::create(dir.join("stderr")).unwrap(),
+    )
 }
 
 impl Running {
     /// Starts `pmdswitch run -c cfg` and waits until its control socket answers.
     pub fn start(cfg: &Path, ctl: &Path) -> Running {
         require_hugepages();
+        let logs = tempfile::tempdir().unwrap();
+        let (out, err) = log_files(logs.path());
         let child = Command::new(bin())
             .args(["run", "--log", "warn", "-c"])
             .arg(cfg)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(out)
+            .stderr(err)
             .spawn()
             .expect("spawning pmdswitch");
         let mut r = Running {
             child,
             ctl: ctl.to_owned(),
+            logs,
         };
         let t0 = Instant::now();
         loop {
@@ -102,6 +115,14 @@ impl Running {
             return None;
         }
         serde_json::from_slice(&o.stdout).ok()
+    }
+
+    /// Panics with the switch's output if it has exited.
+    pub fn assert_alive(&mut self) {
+        if let Some(st) = self.child.try_wait().unwrap() {
+            let (out, err) = self.read_output();
+            panic!("pmdswitch exited ({st}):\n{out}\n{err}");
+        }
     }
 
     /// Polls `port-show` until `pred` holds, or panics after `secs`.
@@ -145,15 +166,8 @@ impl Running {
     }
 
     fn read_output(&mut self) -> (String, String) {
-        let mut out = String::new();
-        let mut err = String::new();
-        if let Some(mut s) = self.child.stdout.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        if let Some(mut s) = self.child.stderr.take() {
-            let _ = s.read_to_string(&mut err);
-        }
-        (out, err)
+        let rd = |n: &str| std::fs::read_to_string(self.logs.path().join(n)).unwrap_or_default();
+        (rd("stdout"), rd("stderr"))
     }
 }
 
@@ -288,4 +302,96 @@ pub fn numbered_frames(n: usize) -> Vec<Vec<u8>> {
             f
         })
         .collect()
+}
+
+/// `dpdk-testpmd` playing the VM: a virtio_user port on a vhost-user socket,
+/// in its own EAL, forwarding on core 0 (the switch's PMD is on the last core).
+pub struct Testpmd {
+    child: Child,
+    logs: tempfile::TempDir,
+}
+
+impl Testpmd {
+    /// Starts testpmd with `vdevs` and testpmd options `opts` (after `--`).
+    pub fn start(tag: &str, vdevs: &[String], opts: &[&str]) -> Testpmd {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let mut c = Command::new("dpdk-testpmd");
+        c.args([
+            "-l",
+            &format!("0-{}", cores - 1),
+            "--main-lcore",
+            &(cores - 1).to_string(),
+        ]);
+        // virtio_user shares testpmd's memory with the switch: one fd per
+        // memseg list keeps it within vhost-user's 8 memory regions.
+        c.args([
+            "--no-pci",
+            "--in-memory",
+            "--single-file-segments",
+            "--file-prefix",
+            &unique(tag),
+        ]);
+        for v in vdevs {
+            c.arg(format!("--vdev={v}"));
+        }
+        c.args(["--", "--nb-cores=1", "--auto-start", "--stats-period", "1"])
+            .args(opts);
+        let logs = tempfile::tempdir().unwrap();
+        let (out, err) = log_files(logs.path());
+        let child = c
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("dpdk-testpmd (Debian package dpdk-dev) must be installed");
+        Testpmd { child, logs }
+    }
+
+    /// Stops it (SIGINT: it prints its totals; SIGKILL: the VM just vanishes)
+    /// and returns everything it printed.
+    pub fn stop(mut self, graceful: bool) -> String {
+        let pid = self.child.id().to_string();
+        let sig = if graceful { "-INT" } else { "-KILL" };
+        let _ = Command::new("kill").args([sig, &pid]).status();
+        let t0 = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            if t0.elapsed() > Duration::from_secs(15) {
+                let _ = self.child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let rd = |n: &str| std::fs::read_to_string(self.logs.path().join(n)).unwrap_or_default();
+        rd("stdout") + &rd("stderr")
+    }
+}
+
+impl Drop for Testpmd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The totals testpmd prints at exit for `port`: (RX-packets, TX-packets).
+pub fn testpmd_totals(out: &str, port: u16) -> (u64, u64) {
+    let head = format!("Forward statistics for port {port}");
+    let sec = out
+        .rsplit_once(&head)
+        .map(|x| x.1)
+        .unwrap_or_else(|| panic!("no totals for port {port} in:\n{out}"));
+    let num = |key: &str| -> u64 {
+        sec.split(key)
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (num("RX-packets:"), num("TX-packets:"))
+}
+
+/// The number a [`numbered_frames`] frame carries.
+pub fn frame_number(f: &[u8]) -> usize {
+    u32::from_be_bytes(f[42..46].try_into().unwrap()) as usize
 }
