@@ -226,6 +226,105 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     }
 }
 
+impl PortConfig {
+    /// The checks one port must pass on its own; `prefix` names it in errors
+    /// (`port[2]`, or the port's name for a port added at run time).
+    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let p = self;
+        let f = |k: &str| format!("{prefix}.{k}");
+        if p.name.is_empty() || p.name.contains(char::is_whitespace) {
+            return Err(err(
+                f("name"),
+                format!("{:?} must be non-empty without spaces", p.name),
+            ));
+        }
+        if let Some(of) = p.ofport {
+            if of == 0 || of >= 0xff00 {
+                return Err(err(f("ofport"), format!("{of} is outside 1..65279")));
+            }
+        }
+        match p.kind {
+            PortType::Dpdk => {
+                if p.devargs.trim().is_empty() {
+                    return Err(err(f("devargs"), "a dpdk port needs devargs"));
+                }
+                if p.path.is_some() || p.socket_mode.is_some() || !p.disable_features.is_empty() {
+                    return Err(err(
+                        f("path"),
+                        "path, socket_mode and disable_features are for vhost ports",
+                    ));
+                }
+            }
+            PortType::VhostServer | PortType::VhostClient => {
+                let path = p
+                    .path
+                    .as_ref()
+                    .ok_or_else(|| err(f("path"), "a vhost-user port needs a socket path"))?;
+                if !path.is_absolute() {
+                    return Err(err(
+                        f("path"),
+                        format!("{} must be absolute", path.display()),
+                    ));
+                }
+                // sun_path holds 108 bytes, the NUL included.
+                if path.as_os_str().len() > 107 {
+                    return Err(err(
+                        f("path"),
+                        "longer than a unix socket path can be (107 bytes)",
+                    ));
+                }
+                if !p.devargs.is_empty() {
+                    return Err(err(f("devargs"), "devargs are for dpdk ports"));
+                }
+                if let Some(m) = &p.socket_mode {
+                    parse_mode(m).ok_or_else(|| {
+                        err(f("socket_mode"), format!("{m:?} is not an octal mode"))
+                    })?;
+                    if p.kind == PortType::VhostClient {
+                        return Err(err(
+                            f("socket_mode"),
+                            "a client-mode port does not own its socket",
+                        ));
+                    }
+                }
+                for feat in &p.disable_features {
+                    if !crate::dpdk::vhost::FEATURE_NAMES
+                        .iter()
+                        .any(|(n, _)| n == feat)
+                    {
+                        let known: Vec<_> = crate::dpdk::vhost::FEATURE_NAMES
+                            .iter()
+                            .map(|f| f.0)
+                            .collect();
+                        return Err(err(
+                            f("disable_features"),
+                            format!("unknown feature {feat:?} (known: {})", known.join(", ")),
+                        ));
+                    }
+                }
+            }
+        }
+        if p.rxq == 0 || p.rxq > 64 {
+            return Err(err(f("rxq"), format!("{} is outside 1..64", p.rxq)));
+        }
+        if matches!(p.txq, Some(0)) || p.txq.is_some_and(|t| t > 64) {
+            return Err(err(f("txq"), "must be in 1..64"));
+        }
+        for (k, d) in [("rx_desc", p.rx_desc), ("tx_desc", p.tx_desc)] {
+            if !(64..=16384).contains(&d) || !d.is_power_of_two() {
+                return Err(err(
+                    f(k),
+                    format!("{d} must be a power of two in 64..16384"),
+                ));
+            }
+        }
+        if !(68..=9710).contains(&p.mtu) {
+            return Err(err(f("mtu"), format!("{} is outside 68..9710", p.mtu)));
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -282,101 +381,20 @@ impl Config {
         let mut names = HashSet::new();
         let mut ofports = HashSet::new();
         for (i, p) in self.ports.iter().enumerate() {
-            let f = |k: &str| format!("port[{i}].{k}");
-            if p.name.is_empty() || p.name.contains(char::is_whitespace) {
+            let prefix = format!("port[{i}]");
+            p.validate(&prefix)?;
+            if !names.insert(p.name.as_str()) {
                 return Err(err(
-                    f("name"),
-                    format!("{:?} must be non-empty without spaces", p.name),
+                    format!("{prefix}.name"),
+                    format!("{:?} is used twice", p.name),
                 ));
             }
-            if !names.insert(p.name.as_str()) {
-                return Err(err(f("name"), format!("{:?} is used twice", p.name)));
-            }
-            match p.kind {
-                PortType::Dpdk => {
-                    if p.devargs.trim().is_empty() {
-                        return Err(err(f("devargs"), "a dpdk port needs devargs"));
-                    }
-                    if p.path.is_some() || p.socket_mode.is_some() || !p.disable_features.is_empty()
-                    {
-                        return Err(err(
-                            f("path"),
-                            "path, socket_mode and disable_features are for vhost ports",
-                        ));
-                    }
-                }
-                PortType::VhostServer | PortType::VhostClient => {
-                    let path = p
-                        .path
-                        .as_ref()
-                        .ok_or_else(|| err(f("path"), "a vhost-user port needs a socket path"))?;
-                    if !path.is_absolute() {
-                        return Err(err(
-                            f("path"),
-                            format!("{} must be absolute", path.display()),
-                        ));
-                    }
-                    // sun_path holds 108 bytes, the NUL included.
-                    if path.as_os_str().len() > 107 {
-                        return Err(err(
-                            f("path"),
-                            "longer than a unix socket path can be (107 bytes)",
-                        ));
-                    }
-                    if !p.devargs.is_empty() {
-                        return Err(err(f("devargs"), "devargs are for dpdk ports"));
-                    }
-                    if let Some(m) = &p.socket_mode {
-                        parse_mode(m).ok_or_else(|| {
-                            err(f("socket_mode"), format!("{m:?} is not an octal mode"))
-                        })?;
-                        if p.kind == PortType::VhostClient {
-                            return Err(err(
-                                f("socket_mode"),
-                                "a client-mode port does not own its socket",
-                            ));
-                        }
-                    }
-                    for feat in &p.disable_features {
-                        if !crate::dpdk::vhost::FEATURE_NAMES
-                            .iter()
-                            .any(|(n, _)| n == feat)
-                        {
-                            let known: Vec<_> = crate::dpdk::vhost::FEATURE_NAMES
-                                .iter()
-                                .map(|f| f.0)
-                                .collect();
-                            return Err(err(
-                                f("disable_features"),
-                                format!("unknown feature {feat:?} (known: {})", known.join(", ")),
-                            ));
-                        }
-                    }
-                }
-            }
             let of = self.ofport(i);
-            if of == 0 || of >= 0xff00 {
-                return Err(err(f("ofport"), format!("{of} is outside 1..65279")));
-            }
             if !ofports.insert(of) {
-                return Err(err(f("ofport"), format!("{of} is used twice")));
-            }
-            if p.rxq == 0 || p.rxq > 64 {
-                return Err(err(f("rxq"), format!("{} is outside 1..64", p.rxq)));
-            }
-            if matches!(p.txq, Some(0)) || p.txq.is_some_and(|t| t > 64) {
-                return Err(err(f("txq"), "must be in 1..64"));
-            }
-            for (k, d) in [("rx_desc", p.rx_desc), ("tx_desc", p.tx_desc)] {
-                if !(64..=16384).contains(&d) || !d.is_power_of_two() {
-                    return Err(err(
-                        f(k),
-                        format!("{d} must be a power of two in 64..16384"),
-                    ));
-                }
-            }
-            if !(68..=9710).contains(&p.mtu) {
-                return Err(err(f("mtu"), format!("{} is outside 68..9710", p.mtu)));
+                return Err(err(
+                    format!("{prefix}.ofport"),
+                    format!("{of} is used twice"),
+                ));
             }
         }
         let mut from_seen = HashSet::new();

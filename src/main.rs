@@ -161,18 +161,18 @@ fn run(
     };
     println!(
         "pmdswitch running: {} ports, {} PMD threads; control socket {}",
-        sw.ports.len(),
+        sw.live_ports().count(),
         sw.pmds.len(),
         cfg.control.socket.display()
     );
     let started = Instant::now();
     let mut last_print = Instant::now();
-    let mut last_rx = vec![0u64; sw.ports.len()];
+    let mut last_rx = vec![0u64; pmdswitch::pmd::stats::MAX_PORTS];
     let mut last_housekeeping = Instant::now();
     while !term.load(Ordering::Relaxed) {
         ctl.poll(&mut sw);
         if last_housekeeping.elapsed() >= Duration::from_millis(100) {
-            for p in &sw.ports {
+            for (_, p) in sw.live_ports() {
                 p.port.housekeeping();
             }
             last_housekeeping = Instant::now();
@@ -204,10 +204,11 @@ fn run(
 
 fn print_rates(sw: &Switch, last_rx: &mut [u64], dt: f64) {
     let mut line = String::new();
-    for (i, p) in sw.ports.iter().enumerate() {
+    for (i, p) in sw.live_ports() {
         let rx: u64 = sw.pmds.iter().map(|m| m.stats.ports[i].rx.get()).sum();
         let tx: u64 = sw.pmds.iter().map(|m| m.stats.ports[i].tx.get()).sum();
-        let rate = (rx - last_rx[i]) as f64 / dt / 1e6;
+        // A port added or removed since the last line restarts from zero.
+        let rate = rx.saturating_sub(last_rx[i]) as f64 / dt / 1e6;
         last_rx[i] = rx;
         line.push_str(&format!("  {}: rx {rx} ({rate:.2} Mpps) tx {tx}", p.name));
     }

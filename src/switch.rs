@@ -1,13 +1,14 @@
 //! The running switch: brings EAL, mempools, ports and PMDs up in order and
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
-use crate::config::{Config, PortType};
+use crate::config::{Config, PortConfig, PortType};
 use crate::dpdk::{lcore, Eal};
 use crate::netdev::dpdk::DpdkPort;
 use crate::netdev::mempools::MempoolRegistry;
 use crate::netdev::vhost::VhostPort;
-use crate::netdev::{Port, TxSend};
-use crate::pmd::{assign, CrossConnect, PmdHandle, PollEntry};
+use crate::netdev::{Port, RxPoll, TxSend};
+use crate::pmd::stats::MAX_PORTS;
+use crate::pmd::{assign, CrossConnect, PipelineUpdate, PmdCommand, PmdHandle, PollEntry};
 use anyhow::{anyhow, bail, Context};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,20 +17,22 @@ use std::time::Instant;
 
 /// A port of the running switch.
 pub struct PortEntry {
-    /// Its configured name.
+    /// Its name.
     pub name: String,
     /// Its OpenFlow number.
     pub ofport: u32,
     /// The port itself.
     pub port: Box<dyn Port>,
+    /// Where the cross-connect sends what it receives (a port slot).
+    pub xconnect: Option<usize>,
 }
 
 /// The running switch. Fields drop in this order: PMDs, ports, pools, EAL.
 pub struct Switch {
     /// PMD threads.
     pub pmds: Vec<PmdHandle>,
-    /// Ports, by index.
-    pub ports: Vec<PortEntry>,
+    /// Port slots: indices stay stable while ports come and go.
+    pub ports: Vec<Option<PortEntry>>,
     /// Mempools.
     pub pools: MempoolRegistry,
     stop: Arc<AtomicBool>,
@@ -132,6 +135,17 @@ pub fn eal_args(cfg: &Config, main_core: usize) -> Vec<String> {
     a
 }
 
+fn open_port(
+    pc: &PortConfig,
+    n_pmds: usize,
+    pools: &mut MempoolRegistry,
+) -> anyhow::Result<Box<dyn Port>> {
+    Ok(match pc.kind {
+        PortType::Dpdk => Box::new(DpdkPort::open(pc, n_pmds, pools)?),
+        PortType::VhostServer | PortType::VhostClient => Box::new(VhostPort::open(pc, pools)?),
+    })
+}
+
 impl Switch {
     /// Starts everything `cfg` describes.
     pub fn start(cfg: &Config) -> anyhow::Result<Switch> {
@@ -144,39 +158,38 @@ impl Switch {
         let mut pools =
             MempoolRegistry::new(cfg.memory.mbufs, cpu_numa_node(cores[0]).unwrap_or(0));
         let n_pmds = cores.len();
-        let mut ports = Vec::new();
         crate::dpdk::vhost::set_quiesce_hook(crate::pmd::quiesce::grace_period);
+        let mut ports: Vec<Option<PortEntry>> = Vec::new();
         for (i, pc) in cfg.ports.iter().enumerate() {
-            let port: Box<dyn Port> = match pc.kind {
-                PortType::Dpdk => Box::new(DpdkPort::open(pc, n_pmds, &mut pools)?),
-                PortType::VhostServer | PortType::VhostClient => {
-                    Box::new(VhostPort::open(pc, &mut pools)?)
-                }
-            };
-            ports.push(PortEntry {
+            let port = open_port(pc, n_pmds, &mut pools)?;
+            ports.push(Some(PortEntry {
                 name: pc.name.clone(),
                 ofport: cfg.ofport(i),
                 port,
-            });
+                xconnect: None,
+            }));
         }
         pools.record_baseline();
-
-        let index = |name: &str| ports.iter().position(|p| p.name == name);
-        let mut xmap = vec![None; ports.len()];
+        let index = |name: &str| cfg.ports.iter().position(|p| p.name == name);
         for x in &cfg.xconnects {
-            xmap[index(&x.from).expect("validated")] = Some(index(&x.to).expect("validated"));
+            let from = index(&x.from).expect("validated");
+            ports[from].as_mut().expect("just opened").xconnect =
+                Some(index(&x.to).expect("validated"));
         }
+        let xmap: Vec<Option<usize>> = ports
+            .iter()
+            .map(|p| p.as_ref().and_then(|p| p.xconnect))
+            .collect();
 
-        let mut rxqs = Vec::new();
+        let mut rxqs: Vec<(usize, Box<dyn RxPoll>)> = Vec::new();
         let mut txqs: Vec<Vec<Option<Box<dyn TxSend>>>> = (0..n_pmds).map(|_| Vec::new()).collect();
-        for (pi, p) in ports.iter_mut().enumerate() {
+        for (pi, slot) in ports.iter_mut().enumerate() {
+            let p = slot.as_mut().expect("just opened");
             let q = p
                 .port
                 .take_queues(n_pmds)
                 .ok_or_else(|| anyhow!("port {}: queues already taken", p.name))?;
-            for rx in q.rx {
-                rxqs.push((pi, rx));
-            }
+            rxqs.extend(q.rx.into_iter().map(|rx| (pi, rx)));
             let mut tx = q.tx.into_iter();
             for per_pmd in txqs.iter_mut() {
                 per_pmd.push(tx.next());
@@ -184,8 +197,7 @@ impl Switch {
         }
         let ids: Vec<_> = rxqs.iter().map(|(p, q)| (*p, q.queue())).collect();
         let plan = assign::round_robin(&ids, n_pmds);
-        let mut by_id: Vec<Option<(usize, Box<dyn crate::netdev::RxPoll>)>> =
-            rxqs.into_iter().map(Some).collect();
+        let mut by_id: Vec<Option<(usize, Box<dyn RxPoll>)>> = rxqs.into_iter().map(Some).collect();
 
         let stop = Arc::new(AtomicBool::new(false));
         let mut pmds = Vec::new();
@@ -217,6 +229,128 @@ impl Switch {
         })
     }
 
+    /// The live ports with their slot index.
+    pub fn live_ports(&self) -> impl Iterator<Item = (usize, &PortEntry)> {
+        self.ports
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_ref().map(|p| (i, p)))
+    }
+
+    /// Slot index of the port named `name`.
+    pub fn port_index(&self, name: &str) -> Option<usize> {
+        self.live_ports()
+            .find(|(_, p)| p.name == name)
+            .map(|(i, _)| i)
+    }
+
+    fn post_all(&mut self, cmds: impl Fn() -> Vec<PmdCommand>) -> anyhow::Result<()> {
+        for pmd in &mut self.pmds {
+            if !pmd.apply(cmds()) {
+                bail!("PMD on core {} did not apply the change", pmd.stats.core);
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a port while traffic flows: its rx queues join the least busy
+    /// PMDs' poll lists and every PMD gets a tx handle for it.
+    pub fn add_port(&mut self, pc: PortConfig) -> anyhow::Result<usize> {
+        pc.validate(&pc.name).map_err(|e| anyhow!("{e}"))?;
+        if self.port_index(&pc.name).is_some() {
+            bail!("a port named {:?} exists", pc.name);
+        }
+        let ofport = match pc.ofport {
+            Some(o) if self.live_ports().any(|(_, p)| p.ofport == o) => {
+                bail!("ofport {o} is in use")
+            }
+            Some(o) => o,
+            None => self.live_ports().map(|(_, p)| p.ofport).max().unwrap_or(0) + 1,
+        };
+        let slot = match self.ports.iter().position(Option::is_none) {
+            Some(s) => s,
+            None if self.ports.len() < MAX_PORTS => {
+                self.ports.push(None);
+                self.ports.len() - 1
+            }
+            None => bail!("the switch has {MAX_PORTS} ports, the most it can have"),
+        };
+        let n_pmds = self.pmds.len();
+        let mut port = open_port(&pc, n_pmds, &mut self.pools)?;
+        let q = port
+            .take_queues(n_pmds)
+            .ok_or_else(|| anyhow!("port {}: queues already taken", pc.name))?;
+        let mut tx = q.tx.into_iter();
+        let mut rx_for: Vec<Vec<PollEntry>> = (0..n_pmds).map(|_| Vec::new()).collect();
+        for rxq in q.rx {
+            // The PMD with the fewest queues (counting those placed now).
+            let k = (0..n_pmds)
+                .min_by_key(|&k| self.pmds[k].polls.len() + rx_for[k].len())
+                .expect("a PMD");
+            rx_for[k].push(PollEntry { port: slot, rxq });
+        }
+        for (k, rx) in rx_for.into_iter().enumerate() {
+            let mut cmds = vec![PmdCommand::SetTx(slot, tx.next())];
+            cmds.extend(rx.into_iter().map(PmdCommand::AddRx));
+            if !self.pmds[k].apply(cmds) {
+                bail!(
+                    "PMD on core {} did not take the new port",
+                    self.pmds[k].stats.core
+                );
+            }
+        }
+        tracing::info!(port = %pc.name, slot, ofport, "port added");
+        self.ports[slot] = Some(PortEntry {
+            name: pc.name,
+            ofport,
+            port,
+            xconnect: None,
+        });
+        Ok(slot)
+    }
+
+    /// Removes a port while traffic flows: the PMDs stop polling it and
+    /// flush what they hold for it, then it is stopped and closed.
+    pub fn del_port(&mut self, name: &str) -> anyhow::Result<()> {
+        let slot = self
+            .port_index(name)
+            .ok_or_else(|| anyhow!("no port named {name:?}"))?;
+        self.post_all(|| vec![PmdCommand::RemovePort(slot)])?;
+        for p in self.ports.iter_mut().flatten() {
+            if p.xconnect == Some(slot) {
+                p.xconnect = None;
+            }
+        }
+        let mut entry = self.ports[slot].take().expect("found above");
+        entry.port.stop();
+        self.pools.remove_user(&entry.name);
+        drop(entry);
+        tracing::info!(port = name, slot, "port removed");
+        Ok(())
+    }
+
+    /// Cross-connects `from` to `to` (None: stop forwarding from `from`).
+    pub fn set_xconnect(&mut self, from: &str, to: Option<&str>) -> anyhow::Result<()> {
+        let f = self
+            .port_index(from)
+            .ok_or_else(|| anyhow!("no port named {from:?}"))?;
+        let t = match to {
+            Some(n) => Some(
+                self.port_index(n)
+                    .ok_or_else(|| anyhow!("no port named {n:?}"))?,
+            ),
+            None => None,
+        };
+        self.post_all(|| {
+            vec![PmdCommand::Pipeline(PipelineUpdate::Xconnect {
+                from: f,
+                to: t,
+            })]
+        })?;
+        self.ports[f].as_mut().expect("live").xconnect = t;
+        Ok(())
+    }
+
     /// Stops the PMDs (each flushes its output and frees what it holds),
     /// then the ports. Idempotent.
     pub fn stop(&mut self) {
@@ -224,14 +358,9 @@ impl Switch {
         for p in &mut self.pmds {
             p.join();
         }
-        for p in &mut self.ports {
+        for p in self.ports.iter_mut().flatten() {
             p.port.stop();
         }
-    }
-
-    /// Index of the port named `name`.
-    pub fn port_index(&self, name: &str) -> Option<usize> {
-        self.ports.iter().position(|p| p.name == name)
     }
 }
 

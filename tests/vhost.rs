@@ -293,3 +293,89 @@ fn twenty_reconnects_during_traffic_leak_nothing_and_counting_continues() {
     assert_eq!(code, 0, "{stderr}");
     final_mempools_balanced(&stdout);
 }
+
+#[test]
+fn a_vhost_port_added_and_removed_at_run_time_while_the_guest_sends() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let (sock, input, ctlp) = (
+        dir.path().join("vm.sock"),
+        dir.path().join("in.pcap"),
+        dir.path().join("ctl"),
+    );
+    write_pcap(&input, &numbered_frames(64));
+    let body = format!(
+        "[[port]]\nname = \"src\"\ndevargs = \"net_pcap90,rx_pcap={},infinite_rx=1\"\n\
+         [[port]]\nname = \"sink\"\ndevargs = \"net_null90,no-rx=1\"\n\
+         [[xconnect]]\nfrom = \"src\"\nto = \"sink\"\n",
+        input.display()
+    );
+    let cfg = config(dir.path(), &ctlp, &body);
+    let sw = Running::start(&cfg, &ctlp);
+    let add = ctl(
+        &ctlp,
+        false,
+        &[
+            "add-port",
+            "vm",
+            "type=vhost-user-server",
+            &format!("path={}", sock.display()),
+            "disable_features=mrg_rxbuf",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    assert!(ctl(&ctlp, false, &["add-xconnect", "vm", "sink"])
+        .status
+        .success());
+    let vm = Testpmd::start(
+        "vm-rt",
+        &[format!(
+            "net_virtio_user0,path={},queues=1,queue_size=256",
+            sock.display()
+        )],
+        &["--forward-mode=txonly", "--txpkts=64"],
+    );
+    wait_for(20, "guest traffic", || {
+        vhost_state(&sw, "vm")["queues"][0][0].as_u64().unwrap_or(0) > 10_000
+    });
+    let st = vhost_state(&sw, "vm");
+    let names: Vec<&str> = st["feature_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(
+        !names.contains(&"mrg_rxbuf"),
+        "a disabled feature was negotiated: {names:?}"
+    );
+    // A guest polling its queues asks not to be notified: no eventfd writes.
+    // (rte_vhost's per-vring stats are live: its good-packet count moves.)
+    assert!(st["vhost_good_packets"].as_u64().unwrap() > 0, "{st:#}");
+    assert_eq!(st["guest_notifications"], 0, "{st:#}");
+
+    // Remove the port under the guest's feet; the rest keeps forwarding.
+    assert!(ctl(&ctlp, false, &["del-port", "vm"]).status.success());
+    assert!(!sock.exists(), "socket removed with the port");
+    let sink = sw.ctl_ok(&["port-show", "sink"]).unwrap()[0]["tx_packets"]
+        .as_u64()
+        .unwrap();
+    sw.wait_ports(20, |v| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "sink")
+            .unwrap()["tx_packets"]
+            .as_u64()
+            .unwrap()
+            > sink + 100_000
+    });
+    drop(vm.stop(false));
+    let (code, out, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
+    final_mempools_balanced(&out);
+}

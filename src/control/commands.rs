@@ -40,6 +40,37 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
         },
         "pmd-rxq-show" => extra(0).unwrap_or_else(|| pmd_rxq_show(sw)),
         "mempool-show" => extra(0).unwrap_or_else(|| mempool_show(sw)),
+        "add-port" => match parse_port(&req.args) {
+            Ok(pc) => match sw.add_port(pc) {
+                Ok(slot) => Reply::ok(
+                    format!("port {} added (index {slot})\n", req.args[0]),
+                    json!({ "index": slot }),
+                ),
+                Err(e) => Reply::err(format!("add-port: {e:#}")),
+            },
+            Err(e) => Reply::err(format!("add-port: {e}")),
+        },
+        "del-port" => match req.args.as_slice() {
+            [name] => match sw.del_port(name) {
+                Ok(()) => Reply::ok(format!("port {name} removed\n"), json!(null)),
+                Err(e) => Reply::err(format!("del-port: {e:#}")),
+            },
+            _ => Reply::err("usage: del-port NAME"),
+        },
+        "add-xconnect" => match req.args.as_slice() {
+            [from, to] => match sw.set_xconnect(from, Some(to)) {
+                Ok(()) => Reply::ok(format!("{from} -> {to}\n"), json!(null)),
+                Err(e) => Reply::err(format!("add-xconnect: {e:#}")),
+            },
+            _ => Reply::err("usage: add-xconnect FROM TO"),
+        },
+        "del-xconnect" => match req.args.as_slice() {
+            [from] => match sw.set_xconnect(from, None) {
+                Ok(()) => Reply::ok(format!("{from} -> (nothing)\n"), json!(null)),
+                Err(e) => Reply::err(format!("del-xconnect: {e:#}")),
+            },
+            _ => Reply::err("usage: del-xconnect FROM"),
+        },
         "version" => Reply::ok(
             format!("pmdswitch {}\n", env!("CARGO_PKG_VERSION")),
             json!(env!("CARGO_PKG_VERSION")),
@@ -53,6 +84,40 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
         }
         other => Reply::err(format!("unknown command {other:?}; try list-commands")),
     }
+}
+
+/// Builds a port from `NAME key=value...`, with the keys and checks of a
+/// `[[port]]` table in the config file. Numbers are numbers, a
+/// comma-separated `disable_features` is a list, the rest are strings.
+fn parse_port(args: &[String]) -> Result<crate::config::PortConfig, String> {
+    let (name, kvs) = args
+        .split_first()
+        .ok_or("usage: add-port NAME key=value...")?;
+    let mut t = toml::Table::new();
+    t.insert("name".into(), toml::Value::String(name.clone()));
+    for kv in kvs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("{kv:?} is not key=value"))?;
+        let val = match k {
+            "ofport" | "rxq" | "txq" | "rx_desc" | "tx_desc" | "mtu" => toml::Value::Integer(
+                v.parse()
+                    .map_err(|_| format!("{k}: {v:?} is not a number"))?,
+            ),
+            "disable_features" => toml::Value::Array(
+                v.split(',')
+                    .map(|f| toml::Value::String(f.into()))
+                    .collect(),
+            ),
+            _ => toml::Value::String(v.into()),
+        };
+        t.insert(k.into(), val);
+    }
+    let pc: crate::config::PortConfig = t
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_owned())?;
+    pc.validate(name).map_err(|e| e.to_string())?;
+    Ok(pc)
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -121,7 +186,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
 pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    for (i, p) in sw.ports.iter().enumerate() {
+    for (i, p) in sw.live_ports() {
         if only.is_some_and(|o| o != i) {
             continue;
         }
@@ -222,7 +287,9 @@ pub fn pmd_rxq_show(sw: &Switch) -> Reply {
         let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
         let mut qs = Vec::new();
         for (port, q) in &p.polls {
-            let name = &sw.ports[*port].name;
+            let name = sw.ports[*port]
+                .as_ref()
+                .map_or("(removed)", |p| p.name.as_str());
             let _ = writeln!(t, "  port: {name:<16} queue-id: {q:>2}");
             qs.push(json!({ "port": name, "queue": q }));
         }

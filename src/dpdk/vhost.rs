@@ -98,6 +98,9 @@ pub struct VhostShared {
     /// because DPDK calls it with the virtqueue locks held that the stats
     /// functions take.
     notifications_live: AtomicU64,
+    /// rte_vhost's own count of good packets on the live device (all
+    /// vrings), sampled with the notifications: a cross-check of ours.
+    vhost_good_live: AtomicU64,
 }
 
 /// Counters and state of one vhost port, for reports.
@@ -131,6 +134,8 @@ pub struct VhostStatus {
     pub guest_notifications: u64,
     /// Per queue pair: (dequeued, enqueued, enqueue refused for lack of room).
     pub queues: Vec<(u64, u64, u64)>,
+    /// rte_vhost's own good-packet count for the live device, both directions.
+    pub vhost_good_packets: u64,
 }
 
 impl VhostShared {
@@ -141,20 +146,21 @@ impl VhostShared {
         (v >= 0).then_some(v)
     }
 
-    fn notifications_now(&self, vid: c_int) -> u64 {
-        let mut total = 0;
-        for vring in 0..(2 * self.queue_pairs) {
-            total += vring_stat(vid, vring, "guest_notifications").unwrap_or(0);
-        }
-        total
+    /// Sums a named rte_vhost statistic over our vrings.
+    fn vring_sum(&self, vid: c_int, name: &str) -> u64 {
+        (0..(2 * self.queue_pairs))
+            .map(|vring| vring_stat(vid, vring, name).unwrap_or(0))
+            .sum()
     }
 
     /// Reads rte_vhost's guest-notification counters of the live device.
     /// Call from the control thread only (never from a vhost callback).
     pub fn sample(&self) {
         if let Some(vid) = self.vid() {
-            let n = self.notifications_now(vid);
+            let n = self.vring_sum(vid, "guest_notifications");
             self.notifications_live.store(n, Ordering::Relaxed);
+            self.vhost_good_live
+                .store(self.vring_sum(vid, "good_packets"), Ordering::Relaxed);
         }
     }
 
@@ -182,6 +188,11 @@ impl VhostShared {
             connects: self.connects.load(Ordering::Relaxed),
             disconnects: self.disconnects.load(Ordering::Relaxed),
             guest_notifications: self.notifications_before.load(Ordering::Relaxed) + live,
+            vhost_good_packets: if vid >= 0 {
+                self.vhost_good_live.load(Ordering::Relaxed)
+            } else {
+                0
+            },
             queues: (0..self.queue_pairs as usize)
                 .map(|q| {
                     (
@@ -202,7 +213,8 @@ impl VhostShared {
     }
 }
 
-/// Reads one named per-vring statistic from rte_vhost.
+/// Reads one per-vring statistic from rte_vhost, by the name after its
+/// queue prefix (`good_packets` for `rx_q0_good_packets`).
 fn vring_stat(vid: c_int, vring: u16, name: &str) -> Option<u64> {
     const MAX: usize = 64;
     let mut names = [dpdk_sys::rte_vhost_stat_name::default(); MAX];
@@ -225,8 +237,12 @@ fn vring_stat(vid: c_int, vring: u16, name: &str) -> Option<u64> {
         .zip(&vals[..m as usize])
         .find_map(|(nm, v)| {
             // SAFETY: rte_vhost writes NUL-terminated names within the array.
-            let s = unsafe { CStr::from_ptr(nm.name.as_ptr()) };
-            (s.to_bytes() == name.as_bytes()).then_some(v.value)
+            let s = unsafe { CStr::from_ptr(nm.name.as_ptr()) }.to_bytes();
+            // Names carry the queue as a prefix: "rx_q0_good_packets".
+            let hit = s.len() > name.len()
+                && s.ends_with(name.as_bytes())
+                && s[s.len() - name.len() - 1] == b'_';
+            hit.then_some(v.value)
         })
 }
 
@@ -371,6 +387,7 @@ impl VhostDriver {
             tx_full: Default::default(),
             notifications_before: AtomicU64::new(0),
             notifications_live: AtomicU64::new(0),
+            vhost_good_live: AtomicU64::new(0),
         });
         let mut flags = dpdk_sys::RTE_VHOST_USER_NET_STATS_ENABLE as u64;
         if opts.client {

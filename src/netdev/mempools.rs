@@ -63,6 +63,13 @@ impl MempoolRegistry {
         Ok(pool)
     }
 
+    /// Forgets a port that went away (its pool stays for the next one).
+    pub fn remove_user(&mut self, user: &str) {
+        for e in self.pools.values_mut() {
+            e.users.retain(|u| u != user);
+        }
+    }
+
     /// Records the current in-use counts as the no-traffic baseline.
     pub fn record_baseline(&mut self) {
         for e in self.pools.values_mut() {

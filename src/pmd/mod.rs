@@ -1,13 +1,15 @@
 //! PMD threads: one pinned thread per core, each polling its own rx queues
 //! in bursts and sending through its own per-port output batches.
 pub mod assign;
+pub mod mailbox;
 pub mod output;
 pub mod pipeline;
 pub mod quiesce;
 pub mod stats;
 pub mod thread;
 
+pub use mailbox::{PmdCommand, PollEntry};
 pub use output::OutputBatches;
-pub use pipeline::{CrossConnect, Pipeline};
+pub use pipeline::{CrossConnect, Pipeline, PipelineUpdate};
 pub use stats::{DropReason, PmdStats};
-pub use thread::{PmdHandle, PollEntry};
+pub use thread::PmdHandle;

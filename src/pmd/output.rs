@@ -1,6 +1,6 @@
 //! Per-PMD, per-port output batches: packets wait here until the batch is
-//! full or the loop ends, so each tx burst carries as many as it can.
-use super::stats::{DropReason, PmdStats};
+//! full or the loop iteration ends, so each tx burst carries as many as it can.
+use super::stats::{DropReason, PmdStats, MAX_PORTS};
 use crate::dpdk::{Mbuf, MbufBurst};
 use crate::netdev::TxSend;
 
@@ -10,27 +10,45 @@ struct OutputBatch {
     burst: MbufBurst,
 }
 
-/// A PMD's output batches, indexed by the switch's port index.
+const PENDING_WORDS: usize = MAX_PORTS / 64;
+
+/// A PMD's output batches, indexed by the switch's port slot.
 pub struct OutputBatches {
     batches: Vec<OutputBatch>,
-    /// Bitmap of ports with a non-empty batch (up to 64 ports: enough for
-    /// the flush walk; ports beyond are flushed by the full scan).
-    pending: u64,
+    /// Bitmap of ports with a non-empty batch, so the flush at the end of
+    /// each iteration visits only those.
+    pending: [u64; PENDING_WORDS],
 }
 
 impl OutputBatches {
-    /// Batches for ports whose tx handles are `txqs` (None: not sendable).
+    /// Batches for every port slot; `txqs[i]` is port i's tx handle (None:
+    /// not sendable, packets for it are dropped and counted).
     pub fn new(txqs: Vec<Option<Box<dyn TxSend>>>) -> Self {
+        let mut txqs = txqs.into_iter();
         OutputBatches {
-            batches: txqs
-                .into_iter()
-                .map(|txq| OutputBatch {
-                    txq,
+            batches: (0..MAX_PORTS)
+                .map(|_| OutputBatch {
+                    txq: txqs.next().flatten(),
                     burst: MbufBurst::new(),
                 })
                 .collect(),
-            pending: 0,
+            pending: [0; PENDING_WORDS],
         }
+    }
+
+    /// Replaces port `port`'s tx handle, sending what is queued for it first.
+    pub fn set_tx(&mut self, port: usize, txq: Option<Box<dyn TxSend>>, stats: &PmdStats) {
+        if let Some(b) = self.batches.get_mut(port) {
+            if !b.burst.is_empty() {
+                Self::send(port, b, stats);
+            }
+            b.txq = txq;
+        }
+    }
+
+    #[inline(always)]
+    fn mark(&mut self, port: usize) {
+        self.pending[port / 64] |= 1u64 << (port % 64);
     }
 
     /// Queues `m` for `port`, sending the batch first if it is full.
@@ -45,7 +63,7 @@ impl OutputBatches {
         }
         // Cannot fail: the batch was emptied above if it was full.
         let _ = b.burst.push(m);
-        self.pending |= 1u64 << (port & 63);
+        self.mark(port);
     }
 
     /// Queues the whole of `burst` for `port`, sending full batches as it
@@ -62,15 +80,16 @@ impl OutputBatches {
             }
             b.burst.append_from(burst);
         }
-        self.pending |= 1u64 << (port & 63);
+        self.mark(port);
     }
 
     fn send(port: usize, b: &mut OutputBatch, stats: &PmdStats) {
         let n = b.burst.len() as u64;
-        let sent = match &mut b.txq {
-            Some(q) => q.tx_burst(&mut b.burst) as u64,
-            None => 0,
+        let Some(q) = &mut b.txq else {
+            stats.drop(DropReason::NoOutput, b.burst.free_all() as u64);
+            return;
         };
+        let sent = q.tx_burst(&mut b.burst) as u64;
         let pc = &stats.ports[port];
         pc.tx.add(sent);
         if sent < n {
@@ -85,20 +104,13 @@ impl OutputBatches {
     /// Sends every non-empty batch.
     #[inline]
     pub fn flush_all(&mut self, stats: &PmdStats) {
-        if self.batches.len() <= 64 {
-            let mut p = self.pending;
+        for w in 0..PENDING_WORDS {
+            let mut p = std::mem::take(&mut self.pending[w]);
             while p != 0 {
-                let i = p.trailing_zeros() as usize;
+                let i = w * 64 + p.trailing_zeros() as usize;
                 p &= p - 1;
                 Self::send(i, &mut self.batches[i], stats);
             }
-        } else {
-            for (i, b) in self.batches.iter_mut().enumerate() {
-                if !b.burst.is_empty() {
-                    Self::send(i, b, stats);
-                }
-            }
         }
-        self.pending = 0;
     }
 }

@@ -1,8 +1,22 @@
 //! What a PMD does with a received burst. The PMD loop is generic over this,
 //! so the per-packet path is monomorphised (no dynamic dispatch per packet).
 use super::output::OutputBatches;
-use super::stats::{DropReason, PmdStats};
+use super::stats::{DropReason, PmdStats, MAX_PORTS};
 use crate::dpdk::MbufBurst;
+
+/// A change to a pipeline's configuration, applied between loop iterations.
+#[derive(Debug, Clone)]
+pub enum PipelineUpdate {
+    /// Port `from` now forwards to `to` (None: nowhere).
+    Xconnect {
+        /// Input port index.
+        from: usize,
+        /// Output port index.
+        to: Option<usize>,
+    },
+    /// A port went away: nothing may be sent to it any more.
+    PortRemoved(usize),
+}
 
 /// Per-PMD packet processing.
 pub trait Pipeline: Send + 'static {
@@ -15,6 +29,9 @@ pub trait Pipeline: Send + 'static {
         out: &mut OutputBatches,
         stats: &PmdStats,
     );
+
+    /// Applies a configuration change.
+    fn update(&mut self, u: &PipelineUpdate);
 }
 
 /// Static forwarding: everything from port `i` goes to `map[i]`.
@@ -25,7 +42,8 @@ pub struct CrossConnect {
 
 impl CrossConnect {
     /// A cross-connect over port indices.
-    pub fn new(map: Vec<Option<usize>>) -> Self {
+    pub fn new(mut map: Vec<Option<usize>>) -> Self {
+        map.resize(MAX_PORTS, None);
         CrossConnect { map }
     }
 }
@@ -44,6 +62,26 @@ impl Pipeline for CrossConnect {
             None => {
                 let n = burst.free_all();
                 stats.drop(DropReason::NoOutput, n as u64);
+            }
+        }
+    }
+
+    fn update(&mut self, u: &PipelineUpdate) {
+        match *u {
+            PipelineUpdate::Xconnect { from, to } => {
+                if let Some(slot) = self.map.get_mut(from) {
+                    *slot = to;
+                }
+            }
+            PipelineUpdate::PortRemoved(p) => {
+                for slot in self.map.iter_mut() {
+                    if *slot == Some(p) {
+                        *slot = None;
+                    }
+                }
+                if let Some(slot) = self.map.get_mut(p) {
+                    *slot = None;
+                }
             }
         }
     }

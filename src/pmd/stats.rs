@@ -44,6 +44,9 @@ impl DropReason {
     }
 }
 
+/// Most ports a switch can have at once (port slots).
+pub const MAX_PORTS: usize = 256;
+
 /// Counters of one port as seen by one PMD.
 #[derive(Debug, Default)]
 pub struct PortCounters {
@@ -53,6 +56,15 @@ pub struct PortCounters {
     pub tx: Counter,
     /// Packets this PMD could not send on the port (queue full).
     pub tx_dropped: Counter,
+}
+
+impl PortCounters {
+    /// Zeroes the counters (the owning PMD only: a slot being reused).
+    pub fn reset(&self) {
+        for c in [&self.rx, &self.tx, &self.tx_dropped] {
+            c.0.store(0, Relaxed);
+        }
+    }
 }
 
 /// Counters of one PMD thread.
@@ -79,8 +91,8 @@ pub struct PmdStats {
 }
 
 impl PmdStats {
-    /// Zeroed counters for a PMD on `core` serving `n_ports` ports.
-    pub fn new(core: usize, n_ports: usize) -> Self {
+    /// Zeroed counters for a PMD on `core`, with room for every port slot.
+    pub fn new(core: usize) -> Self {
         PmdStats {
             core,
             iterations: Counter::default(),
@@ -88,7 +100,7 @@ impl PmdStats {
             idle_cycles: Counter::default(),
             rx_packets: Counter::default(),
             drops: Default::default(),
-            ports: (0..n_ports).map(|_| PortCounters::default()).collect(),
+            ports: (0..MAX_PORTS).map(|_| PortCounters::default()).collect(),
             epoch: AtomicU64::new(0),
             running: AtomicBool::new(false),
         }

@@ -1,29 +1,25 @@
 //! The PMD thread: pinned to its core, registered with DPDK, looping over
-//! its poll list until told to stop.
+//! its poll list until told to stop, and applying the control thread's
+//! changes between iterations.
+use super::mailbox::{Mailbox, PmdCommand, PollEntry};
 use super::output::OutputBatches;
-use super::pipeline::Pipeline;
+use super::pipeline::{Pipeline, PipelineUpdate};
 use super::stats::PmdStats;
 use crate::dpdk::lcore;
 use crate::dpdk::MbufBurst;
-use crate::netdev::{RxPoll, TxSend};
+use crate::netdev::TxSend;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-/// One rx queue in a PMD's poll list.
-pub struct PollEntry {
-    /// The switch's index of the port.
-    pub port: usize,
-    /// The queue.
-    pub rxq: Box<dyn RxPoll>,
-}
-
-/// A running PMD thread.
+/// A running PMD thread, as the control thread sees it.
 pub struct PmdHandle {
     /// Its counters.
     pub stats: Arc<PmdStats>,
-    /// (port index, queue) it polls.
+    /// (port index, queue) it polls: the control thread's copy.
     pub polls: Vec<(usize, u16)>,
+    mailbox: Arc<Mailbox>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -37,17 +33,46 @@ impl PmdHandle {
         pipeline: P,
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<PmdHandle> {
-        let stats = Arc::new(PmdStats::new(core, txqs.len()));
+        let stats = Arc::new(PmdStats::new(core));
         super::quiesce::register(&stats);
         let ids = polls.iter().map(|p| (p.port, p.rxq.queue())).collect();
-        let st = stats.clone();
+        let mailbox = Arc::new(Mailbox::default());
+        let (st, mb) = (stats.clone(), mailbox.clone());
         let join = std::thread::Builder::new()
             .name(format!("pmd-c{core:02}"))
-            .spawn(move || run(core, polls, OutputBatches::new(txqs), pipeline, st, stop))?;
+            .spawn(move || {
+                let pmd = Pmd {
+                    core,
+                    polls,
+                    out: OutputBatches::new(txqs),
+                    pipeline,
+                    stats: st,
+                    mailbox: mb,
+                };
+                pmd.run(stop)
+            })?;
         Ok(PmdHandle {
             stats,
             polls: ids,
+            mailbox,
             join: Some(join),
+        })
+    }
+
+    /// Posts `cmds` and waits (up to 2 s) until the PMD has applied them.
+    /// Returns false when the PMD did not (it has stopped, or hangs).
+    pub fn apply(&mut self, cmds: Vec<PmdCommand>) -> bool {
+        for c in &cmds {
+            match c {
+                PmdCommand::AddRx(e) => self.polls.push((e.port, e.rxq.queue())),
+                PmdCommand::RemovePort(p) => self.polls.retain(|(q, _)| q != p),
+                _ => {}
+            }
+        }
+        let gen = self.mailbox.post(cmds);
+        let stats = self.stats.clone();
+        self.mailbox.wait(gen, Duration::from_secs(2), || {
+            stats.running.load(Ordering::SeqCst)
         })
     }
 
@@ -61,58 +86,92 @@ impl PmdHandle {
     }
 }
 
-fn run<P: Pipeline>(
+/// What a PMD thread owns.
+struct Pmd<P> {
     core: usize,
-    mut polls: Vec<PollEntry>,
-    mut out: OutputBatches,
-    mut pipeline: P,
+    polls: Vec<PollEntry>,
+    out: OutputBatches,
+    pipeline: P,
     stats: Arc<PmdStats>,
-    stop: Arc<AtomicBool>,
-) {
-    if !core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
-        tracing::warn!(core, "could not pin PMD thread to its core");
-    }
-    let lcore = match lcore::register_thread() {
-        Ok(l) => Some(l),
-        Err(e) => {
-            // Still correct without an lcore id, only slower (no mempool cache).
-            tracing::warn!(core, "{e}");
-            None
+    mailbox: Arc<Mailbox>,
+}
+
+impl<P: Pipeline> Pmd<P> {
+    fn run(mut self, stop: Arc<AtomicBool>) {
+        let core = self.core;
+        if !core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
+            tracing::warn!(core, "could not pin PMD thread to its core");
         }
-    };
-    tracing::info!(core, ?lcore, queues = polls.len(), "PMD thread running");
-    let mut burst = MbufBurst::new();
-    let mut last = lcore::rdtsc();
-    let mut epoch = 0u64;
-    stats.running.store(true, Ordering::SeqCst);
-    while !stop.load(Ordering::Relaxed) {
-        epoch += 1;
-        stats.epoch.store(epoch, Ordering::SeqCst);
-        let mut got = 0;
-        for p in polls.iter_mut() {
-            let n = p.rxq.rx_burst(&mut burst);
-            if n > 0 {
-                got += n;
-                stats.ports[p.port].rx.add(n as u64);
-                pipeline.process(p.port, &mut burst, &mut out, &stats);
+        let lcore = match lcore::register_thread() {
+            Ok(l) => Some(l),
+            Err(e) => {
+                // Still correct without an lcore id, only slower (no mempool cache).
+                tracing::warn!(core, "{e}");
+                None
+            }
+        };
+        tracing::info!(
+            core,
+            ?lcore,
+            queues = self.polls.len(),
+            "PMD thread running"
+        );
+        let stats = self.stats.clone();
+        let mut burst = MbufBurst::new();
+        let mut last = lcore::rdtsc();
+        let mut epoch = 0u64;
+        stats.running.store(true, Ordering::SeqCst);
+        while !stop.load(Ordering::Relaxed) {
+            epoch += 1;
+            stats.epoch.store(epoch, Ordering::SeqCst);
+            if let Some((gen, cmds)) = self.mailbox.take() {
+                self.apply(cmds);
+                self.mailbox.ack(gen);
+            }
+            let mut got = 0;
+            for p in self.polls.iter_mut() {
+                let n = p.rxq.rx_burst(&mut burst);
+                if n > 0 {
+                    got += n;
+                    stats.ports[p.port].rx.add(n as u64);
+                    self.pipeline
+                        .process(p.port, &mut burst, &mut self.out, &stats);
+                }
+            }
+            self.out.flush_all(&stats);
+            let now = lcore::rdtsc();
+            if got > 0 {
+                stats.rx_packets.add(got as u64);
+                stats.busy_cycles.add(now - last);
+            } else {
+                stats.idle_cycles.add(now - last);
+            }
+            stats.iterations.add(1);
+            last = now;
+        }
+        self.out.flush_all(&stats);
+        stats.running.store(false, Ordering::SeqCst);
+        drop(burst);
+        drop(self);
+        if lcore.is_some() {
+            lcore::unregister_thread();
+        }
+        tracing::info!(core, "PMD thread stopped");
+    }
+
+    fn apply(&mut self, cmds: Vec<PmdCommand>) {
+        for c in cmds {
+            match c {
+                PmdCommand::AddRx(e) => self.polls.push(e),
+                PmdCommand::SetTx(port, txq) => self.out.set_tx(port, txq, &self.stats),
+                PmdCommand::RemovePort(port) => {
+                    self.polls.retain(|p| p.port != port);
+                    self.out.set_tx(port, None, &self.stats);
+                    self.stats.ports[port].reset();
+                    self.pipeline.update(&PipelineUpdate::PortRemoved(port));
+                }
+                PmdCommand::Pipeline(u) => self.pipeline.update(&u),
             }
         }
-        out.flush_all(&stats);
-        let now = lcore::rdtsc();
-        if got > 0 {
-            stats.rx_packets.add(got as u64);
-            stats.busy_cycles.add(now - last);
-        } else {
-            stats.idle_cycles.add(now - last);
-        }
-        stats.iterations.add(1);
-        last = now;
     }
-    out.flush_all(&stats);
-    stats.running.store(false, Ordering::SeqCst);
-    drop(burst);
-    if lcore.is_some() {
-        lcore::unregister_thread();
-    }
-    tracing::info!(core, "PMD thread stopped");
 }

@@ -1,0 +1,83 @@
+//! How the control thread changes a running PMD: it posts commands, the PMD
+//! applies them at the top of its next loop iteration, and the control
+//! thread waits for the acknowledgement. The PMD's only cost when nothing is
+//! posted is one relaxed load per iteration.
+use super::pipeline::PipelineUpdate;
+use crate::netdev::{RxPoll, TxSend};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One rx queue in a PMD's poll list.
+pub struct PollEntry {
+    /// The switch's index of the port.
+    pub port: usize,
+    /// The queue.
+    pub rxq: Box<dyn RxPoll>,
+}
+
+/// A change to a running PMD.
+pub enum PmdCommand {
+    /// Start polling this queue.
+    AddRx(PollEntry),
+    /// Send to port `usize` through this handle (None: the port is gone).
+    /// The PMD flushes what it holds for the port first.
+    SetTx(usize, Option<Box<dyn TxSend>>),
+    /// Forget a port: stop polling its queues, flush and drop its tx handle,
+    /// zero its counters, and tell the pipeline.
+    RemovePort(usize),
+    /// A change to the pipeline's configuration.
+    Pipeline(PipelineUpdate),
+}
+
+/// Commands waiting for one PMD.
+#[derive(Default)]
+pub struct Mailbox {
+    pending: AtomicBool,
+    queue: Mutex<(u64, Vec<PmdCommand>)>,
+    applied: AtomicU64,
+}
+
+impl Mailbox {
+    /// Posts commands; returns the generation to wait for.
+    pub fn post(&self, cmds: Vec<PmdCommand>) -> u64 {
+        let mut q = self.queue.lock().expect("mailbox poisoned");
+        q.0 += 1;
+        q.1.extend(cmds);
+        let gen = q.0;
+        drop(q);
+        self.pending.store(true, Ordering::Release);
+        gen
+    }
+
+    /// Called by the PMD: the commands to apply, if any, and their generation.
+    #[inline(always)]
+    pub fn take(&self) -> Option<(u64, Vec<PmdCommand>)> {
+        if !self.pending.load(Ordering::Relaxed) {
+            return None;
+        }
+        // Clear first: a post that lands after this is seen next iteration.
+        self.pending.store(false, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::Acquire);
+        let mut q = self.queue.lock().expect("mailbox poisoned");
+        Some((q.0, std::mem::take(&mut q.1)))
+    }
+
+    /// Called by the PMD once commands up to `gen` are applied.
+    pub fn ack(&self, gen: u64) {
+        self.applied.store(gen, Ordering::Release);
+    }
+
+    /// Waits until the PMD applied generation `gen`, while `alive()` holds.
+    /// False if it gave up (PMD gone or over `limit`).
+    pub fn wait(&self, gen: u64, limit: Duration, alive: impl Fn() -> bool) -> bool {
+        let t0 = Instant::now();
+        while self.applied.load(Ordering::Acquire) < gen {
+            if !alive() || t0.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        true
+    }
+}
