@@ -80,6 +80,14 @@ pub struct PmdConfig {
     pub cores: Option<Vec<usize>>,
     /// The same as a hex mask, like OVS's `pmd-cpu-mask` (e.g. "0x6").
     pub cpu_mask: Option<String>,
+    /// Hold output up to this long (µs) to send fuller batches, like OVS's
+    /// `tx-flush-interval`; 0 sends at the end of every loop iteration.
+    #[serde(default)]
+    pub tx_flush_interval_us: u32,
+    /// Longest nap (µs) of a PMD that finds little to do, like OVS's
+    /// `pmd-maxsleep`; 0 never sleeps.
+    #[serde(default)]
+    pub max_sleep_us: u32,
 }
 
 /// Mempool sizing.
@@ -366,6 +374,15 @@ impl Config {
                 format!("{:?} is not an octal mode like \"0600\"", self.control.mode),
             )
         })?;
+        if self.pmd.tx_flush_interval_us > 1_000_000 {
+            return Err(err("pmd.tx_flush_interval_us", "at most 1000000 (1 s)"));
+        }
+        if self.pmd.max_sleep_us > 10_000 {
+            return Err(err(
+                "pmd.max_sleep_us",
+                "at most 10000 (10 ms), as OVS allows",
+            ));
+        }
         if self.pmd.cores.is_some() && self.pmd.cpu_mask.is_some() {
             return Err(err("pmd", "give either cores or cpu_mask, not both"));
         }

@@ -7,8 +7,11 @@ use crate::netdev::dpdk::DpdkPort;
 use crate::netdev::mempools::MempoolRegistry;
 use crate::netdev::vhost::VhostPort;
 use crate::netdev::{Port, RxPoll, TxSend};
+use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
-use crate::pmd::{assign, CrossConnect, PipelineUpdate, PmdCommand, PmdHandle, PollEntry};
+use crate::pmd::{
+    assign, CrossConnect, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry,
+};
 use anyhow::{anyhow, bail, Context};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +43,10 @@ pub struct Switch {
     pub started: Instant,
     /// TSC ticks per second.
     pub tsc_hz: u64,
+    /// PMD loop settings in force.
+    pub settings: PmdSettings,
+    /// Per PMD, the counters at the last `pmd-stats-clear`.
+    pub baselines: Vec<PmdSnapshot>,
     _eal: Eal,
 }
 
@@ -200,6 +207,10 @@ impl Switch {
         let mut by_id: Vec<Option<(usize, Box<dyn RxPoll>)>> = rxqs.into_iter().map(Some).collect();
 
         let stop = Arc::new(AtomicBool::new(false));
+        let settings = PmdSettings {
+            tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
+            max_sleep_us: cfg.pmd.max_sleep_us,
+        };
         let mut pmds = Vec::new();
         for ((core, polls), tx) in cores.iter().zip(plan).zip(txqs) {
             let entries = polls
@@ -215,9 +226,11 @@ impl Switch {
                 entries,
                 tx,
                 CrossConnect::new(xmap.clone()),
+                settings,
                 stop.clone(),
             )?);
         }
+        let baselines = vec![PmdSnapshot::default(); pmds.len()];
         Ok(Switch {
             pmds,
             ports,
@@ -225,6 +238,8 @@ impl Switch {
             stop,
             started: Instant::now(),
             tsc_hz: lcore::tsc_hz(),
+            settings,
+            baselines,
             _eal: eal,
         })
     }
@@ -349,6 +364,27 @@ impl Switch {
         })?;
         self.ports[f].as_mut().expect("live").xconnect = t;
         Ok(())
+    }
+
+    /// Changes the PMD loop settings on every PMD.
+    pub fn set_settings(&mut self, s: PmdSettings) -> anyhow::Result<()> {
+        self.post_all(|| vec![PmdCommand::Settings(s)])?;
+        self.settings = s;
+        Ok(())
+    }
+
+    /// Each PMD's counters since the last `pmd-stats-clear`.
+    pub fn pmd_snapshots(&self) -> Vec<PmdSnapshot> {
+        self.pmds
+            .iter()
+            .zip(&self.baselines)
+            .map(|(p, b)| p.stats.snapshot().since(b))
+            .collect()
+    }
+
+    /// Makes the PMD counters read zero from now on.
+    pub fn clear_pmd_stats(&mut self) {
+        self.baselines = self.pmds.iter().map(|p| p.stats.snapshot()).collect();
     }
 
     /// Stops the PMDs (each flushes its output and frees what it holds),

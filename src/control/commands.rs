@@ -7,7 +7,16 @@ use std::fmt::Write;
 
 /// Every command, with a one-line description.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("pmd-stats-show", "per-PMD packet and cycle counters"),
+    (
+        "pmd-stats-show",
+        "per-PMD packet and cycle counters since the last clear",
+    ),
+    ("pmd-stats-clear", "start the PMD counters from zero"),
+    (
+        "pmd-perf-show",
+        "per-PMD iterations, cycles per iteration, packets per rx poll",
+    ),
+    ("pmd-set", "pmd-set tx_flush_interval_us=N max_sleep_us=N"),
     ("port-show", "ports: device, link, queues and counters"),
     ("pmd-rxq-show", "which PMD polls which rx queue"),
     (
@@ -30,6 +39,12 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
     };
     match req.command.as_str() {
         "pmd-stats-show" => extra(0).unwrap_or_else(|| pmd_stats_show(sw)),
+        "pmd-stats-clear" => extra(0).unwrap_or_else(|| {
+            sw.clear_pmd_stats();
+            Reply::ok(String::new(), json!(null))
+        }),
+        "pmd-perf-show" => extra(0).unwrap_or_else(|| pmd_perf_show(sw)),
+        "pmd-set" => pmd_set(sw, &req.args),
         "port-show" => match req.args.as_slice() {
             [] => port_show(sw, None),
             [name] => match sw.port_index(name) {
@@ -128,58 +143,144 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// Per-PMD counters, in OVS's words where they mean the same.
+/// Per-PMD counters since the last `pmd-stats-clear`, in OVS's words where
+/// they mean the same.
 pub fn pmd_stats_show(sw: &Switch) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    for p in &sw.pmds {
-        let s = &p.stats;
-        let (rx, busy, idle) = (s.rx_packets.get(), s.busy_cycles.get(), s.idle_cycles.get());
-        let tx: u64 = s.ports.iter().map(|c| c.tx.get()).sum();
-        let drops: Vec<(&str, u64)> = DropReason::ALL
+    for (p, s) in sw.pmds.iter().zip(sw.pmd_snapshots()) {
+        let (rx, busy, idle, sleep) = (s.rx_packets, s.busy_cycles, s.idle_cycles, s.sleep_cycles);
+        let total = busy + idle + sleep;
+        let per = |c: u64| if rx == 0 { 0.0 } else { c as f64 / rx as f64 };
+        let drops: serde_json::Map<String, serde_json::Value> = DropReason::ALL
             .iter()
-            .map(|r| (r.name(), s.drops[*r as usize].get()))
+            .map(|r| (r.name().to_string(), json!(s.drops[*r as usize])))
             .collect();
-        let cpp = if rx == 0 {
-            0.0
-        } else {
-            (busy + idle) as f64 / rx as f64
-        };
-        let pcpp = if rx == 0 {
-            0.0
-        } else {
-            busy as f64 / rx as f64
-        };
-        let _ = writeln!(t, "pmd thread core {}:", s.core);
+        let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
         let _ = writeln!(t, "  packets received: {rx}");
-        let _ = writeln!(t, "  packets sent: {tx}");
+        let _ = writeln!(t, "  packets sent: {}", s.tx_packets);
         let _ = writeln!(t, "  packets dropped: {}", s.total_drops());
         for (n, v) in &drops {
             let _ = writeln!(t, "    {n}: {v}");
         }
-        let _ = writeln!(t, "  iterations: {}", s.iterations.get());
-        let _ = writeln!(t, "  idle cycles: {idle} ({:.2}%)", pct(idle, busy + idle));
+        let _ = writeln!(t, "  iterations: {}", s.iterations);
+        let _ = writeln!(t, "  idle cycles: {idle} ({:.2}%)", pct(idle, total));
+        let _ = writeln!(t, "  processing cycles: {busy} ({:.2}%)", pct(busy, total));
         let _ = writeln!(
             t,
-            "  processing cycles: {busy} ({:.2}%)",
-            pct(busy, busy + idle)
+            "  sleep time: {:.0} us ({:.2}%)",
+            sleep as f64 * 1e6 / sw.tsc_hz.max(1) as f64,
+            pct(sleep, total)
         );
-        let _ = writeln!(t, "  avg cycles per packet: {cpp:.2}");
-        let _ = writeln!(t, "  avg processing cycles per packet: {pcpp:.2}");
+        let _ = writeln!(t, "  avg cycles per packet: {:.2}", per(total));
+        let _ = writeln!(t, "  avg processing cycles per packet: {:.2}", per(busy));
         data.push(json!({
-            "core": s.core,
+            "core": p.stats.core,
             "packets_received": rx,
-            "packets_sent": tx,
+            "packets_sent": s.tx_packets,
             "packets_dropped": s.total_drops(),
-            "drops": drops.iter().map(|(n, v)| (n.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            "iterations": s.iterations.get(),
+            "drops": drops,
+            "iterations": s.iterations,
             "idle_cycles": idle,
             "processing_cycles": busy,
-            "avg_cycles_per_packet": cpp,
-            "avg_processing_cycles_per_packet": pcpp,
+            "sleep_cycles": sleep,
+            "sleep_us": sleep as f64 * 1e6 / sw.tsc_hz.max(1) as f64,
+            "avg_cycles_per_packet": per(total),
+            "avg_processing_cycles_per_packet": per(busy),
         }));
     }
     Reply::ok(t, json!({ "tsc_hz": sw.tsc_hz, "pmds": data }))
+}
+
+/// Loop behaviour per PMD: iterations, cycles per iteration, and how full
+/// the rx polls were (the histogram of packets per poll).
+pub fn pmd_perf_show(sw: &Switch) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for (p, s) in sw.pmds.iter().zip(sw.pmd_snapshots()) {
+        let polls: u64 = s.burst_hist.iter().sum();
+        let nonempty: u64 = s.burst_hist[1..].iter().sum();
+        let avg_batch = if nonempty == 0 {
+            0.0
+        } else {
+            s.rx_packets as f64 / nonempty as f64
+        };
+        let cyc = s.busy_cycles + s.idle_cycles;
+        let per_iter = if s.iterations == 0 {
+            0.0
+        } else {
+            cyc as f64 / s.iterations as f64
+        };
+        let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
+        let _ = writeln!(
+            t,
+            "  iterations: {}  cycles per iteration: {per_iter:.1}",
+            s.iterations
+        );
+        let _ = writeln!(
+            t,
+            "  rx polls: {polls}  non-empty: {nonempty} ({:.2}%)  avg packets per non-empty poll: {avg_batch:.2}",
+            pct(nonempty, polls)
+        );
+        let _ = writeln!(t, "  packets per poll:");
+        for (n, c) in s.burst_hist.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let _ = writeln!(t, "    {n:>2}: {c:>14} ({:.2}%)", pct(*c, polls));
+        }
+        data.push(json!({
+            "core": p.stats.core,
+            "iterations": s.iterations,
+            "packets_received": s.rx_packets,
+            "cycles_per_iteration": per_iter,
+            "rx_polls": polls,
+            "nonempty_polls": nonempty,
+            "avg_packets_per_batch": avg_batch,
+            "packets_per_poll_histogram": s.burst_hist,
+        }));
+    }
+    let _ = writeln!(
+        t,
+        "settings: tx_flush_interval_us={} max_sleep_us={}",
+        sw.settings.tx_flush_interval_us, sw.settings.max_sleep_us
+    );
+    Reply::ok(
+        t,
+        json!({ "pmds": data, "tx_flush_interval_us": sw.settings.tx_flush_interval_us, "max_sleep_us": sw.settings.max_sleep_us }),
+    )
+}
+
+/// `pmd-set key=value...`: changes the PMD loop settings on every PMD.
+fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
+    if args.is_empty() {
+        return Reply::err("usage: pmd-set tx_flush_interval_us=N max_sleep_us=N");
+    }
+    let mut s = sw.settings;
+    for kv in args {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Reply::err(format!("pmd-set: {kv:?} is not key=value"));
+        };
+        let Ok(n) = v.parse::<u32>() else {
+            return Reply::err(format!("pmd-set: {k}: {v:?} is not a number"));
+        };
+        match k {
+            "tx_flush_interval_us" if n <= 1_000_000 => s.tx_flush_interval_us = n,
+            "max_sleep_us" if n <= 10_000 => s.max_sleep_us = n,
+            "tx_flush_interval_us" => {
+                return Reply::err("pmd-set: tx_flush_interval_us: at most 1000000")
+            }
+            "max_sleep_us" => return Reply::err("pmd-set: max_sleep_us: at most 10000"),
+            _ => return Reply::err(format!("pmd-set: unknown setting {k:?}")),
+        }
+    }
+    match sw.set_settings(s) {
+        Ok(()) => Reply::ok(
+            format!(
+                "tx_flush_interval_us={} max_sleep_us={}\n",
+                s.tx_flush_interval_us, s.max_sleep_us
+            ),
+            json!({ "tx_flush_interval_us": s.tx_flush_interval_us, "max_sleep_us": s.max_sleep_us }),
+        ),
+        Err(e) => Reply::err(format!("pmd-set: {e:#}")),
+    }
 }
 
 /// Port counters: the PMDs' (what the switch did) and the device's.

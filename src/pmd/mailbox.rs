@@ -28,6 +28,17 @@ pub enum PmdCommand {
     RemovePort(usize),
     /// A change to the pipeline's configuration.
     Pipeline(PipelineUpdate),
+    /// New loop settings.
+    Settings(PmdSettings),
+}
+
+/// How a PMD loop behaves, changeable at run time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PmdSettings {
+    /// Hold output up to this long (µs) for fuller batches.
+    pub tx_flush_interval_us: u32,
+    /// Longest nap (µs) when the PMD finds little to do; 0: never.
+    pub max_sleep_us: u32,
 }
 
 /// Commands waiting for one PMD.

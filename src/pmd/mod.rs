@@ -8,7 +8,7 @@ pub mod quiesce;
 pub mod stats;
 pub mod thread;
 
-pub use mailbox::{PmdCommand, PollEntry};
+pub use mailbox::{PmdCommand, PmdSettings, PollEntry};
 pub use output::OutputBatches;
 pub use pipeline::{CrossConnect, Pipeline, PipelineUpdate};
 pub use stats::{DropReason, PmdStats};

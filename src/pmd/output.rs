@@ -8,6 +8,8 @@ use crate::netdev::TxSend;
 struct OutputBatch {
     txq: Option<Box<dyn TxSend>>,
     burst: MbufBurst,
+    /// When its oldest packet was queued (TSC).
+    since: u64,
 }
 
 const PENDING_WORDS: usize = MAX_PORTS / 64;
@@ -18,6 +20,10 @@ pub struct OutputBatches {
     /// Bitmap of ports with a non-empty batch, so the flush at the end of
     /// each iteration visits only those.
     pending: [u64; PENDING_WORDS],
+    /// Hold output this long (TSC ticks) for fuller batches; 0: never hold.
+    hold: u64,
+    /// The current loop iteration's start (TSC).
+    now: u64,
 }
 
 impl OutputBatches {
@@ -30,10 +36,24 @@ impl OutputBatches {
                 .map(|_| OutputBatch {
                     txq: txqs.next().flatten(),
                     burst: MbufBurst::new(),
+                    since: 0,
                 })
                 .collect(),
             pending: [0; PENDING_WORDS],
+            hold: 0,
+            now: 0,
         }
+    }
+
+    /// Holds output up to `ticks` TSC ticks (OVS's tx-flush-interval).
+    pub fn set_hold(&mut self, ticks: u64) {
+        self.hold = ticks;
+    }
+
+    /// Records the start of a loop iteration: the time packets queued in it get.
+    #[inline(always)]
+    pub fn set_now(&mut self, now: u64) {
+        self.now = now;
     }
 
     /// Replaces port `port`'s tx handle, sending what is queued for it first.
@@ -48,7 +68,11 @@ impl OutputBatches {
 
     #[inline(always)]
     fn mark(&mut self, port: usize) {
-        self.pending[port / 64] |= 1u64 << (port % 64);
+        let (w, bit) = (port / 64, 1u64 << (port % 64));
+        if self.pending[w] & bit == 0 {
+            self.pending[w] |= bit;
+            self.batches[port].since = self.now;
+        }
     }
 
     /// Queues `m` for `port`, sending the batch first if it is full.
@@ -112,5 +136,32 @@ impl OutputBatches {
                 Self::send(i, &mut self.batches[i], stats);
             }
         }
+    }
+
+    /// Sends the batches whose oldest packet has waited the hold time (all
+    /// of them when there is none): the end-of-iteration flush.
+    #[inline]
+    pub fn flush_due(&mut self, stats: &PmdStats) {
+        if self.hold == 0 {
+            return self.flush_all(stats);
+        }
+        for w in 0..PENDING_WORDS {
+            let mut p = self.pending[w];
+            while p != 0 {
+                let bit = p & p.wrapping_neg();
+                p &= p - 1;
+                let i = w * 64 + bit.trailing_zeros() as usize;
+                let b = &mut self.batches[i];
+                if self.now.wrapping_sub(b.since) >= self.hold || b.burst.is_empty() {
+                    Self::send(i, b, stats);
+                    self.pending[w] &= !bit;
+                }
+            }
+        }
+    }
+
+    /// Whether any packet is waiting.
+    pub fn any_pending(&self) -> bool {
+        self.pending.iter().any(|w| *w != 0)
     }
 }

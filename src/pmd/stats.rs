@@ -1,5 +1,6 @@
 //! Per-PMD counters: written only by their PMD (a plain load and store, no
 //! locked instruction), read by the control thread with Relaxed loads.
+use crate::dpdk::BURST_SIZE;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
@@ -82,6 +83,10 @@ pub struct PmdStats {
     pub rx_packets: Counter,
     /// Drops by reason, indexed like [`DropReason::ALL`].
     pub drops: [Counter; DropReason::ALL.len()],
+    /// TSC cycles spent asleep (an idle PMD naps; see `max_sleep_us`).
+    pub sleep_cycles: Counter,
+    /// Rx polls by how many packets they returned (0..=32).
+    pub burst_hist: [Counter; BURST_SIZE + 1],
     /// Per port, indexed by the switch's port index.
     pub ports: Vec<PortCounters>,
     /// Bumped (SeqCst) at the top of every iteration; see `quiesce`.
@@ -100,6 +105,8 @@ impl PmdStats {
             idle_cycles: Counter::default(),
             rx_packets: Counter::default(),
             drops: Default::default(),
+            sleep_cycles: Counter::default(),
+            burst_hist: std::array::from_fn(|_| Counter::default()),
             ports: (0..MAX_PORTS).map(|_| PortCounters::default()).collect(),
             epoch: AtomicU64::new(0),
             running: AtomicBool::new(false),
@@ -115,5 +122,71 @@ impl PmdStats {
     /// All drops.
     pub fn total_drops(&self) -> u64 {
         self.drops.iter().map(Counter::get).sum()
+    }
+}
+
+/// A PMD's counters at one moment, as plain numbers: what reports show, and
+/// what `pmd-stats-clear` keeps as the new zero (the counters themselves are
+/// written only by their PMD, so the control thread never resets them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PmdSnapshot {
+    /// Loop iterations.
+    pub iterations: u64,
+    /// Cycles in iterations that received packets.
+    pub busy_cycles: u64,
+    /// Cycles in iterations that received nothing.
+    pub idle_cycles: u64,
+    /// Cycles asleep.
+    pub sleep_cycles: u64,
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Packets sent, all ports.
+    pub tx_packets: u64,
+    /// Drops by reason.
+    pub drops: Vec<u64>,
+    /// Rx polls by packets returned.
+    pub burst_hist: Vec<u64>,
+}
+
+impl PmdStats {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> PmdSnapshot {
+        PmdSnapshot {
+            iterations: self.iterations.get(),
+            busy_cycles: self.busy_cycles.get(),
+            idle_cycles: self.idle_cycles.get(),
+            sleep_cycles: self.sleep_cycles.get(),
+            rx_packets: self.rx_packets.get(),
+            tx_packets: self.ports.iter().map(|p| p.tx.get()).sum(),
+            drops: self.drops.iter().map(Counter::get).collect(),
+            burst_hist: self.burst_hist.iter().map(Counter::get).collect(),
+        }
+    }
+}
+
+impl PmdSnapshot {
+    /// What happened since `base` (counters never go down, so this is exact).
+    pub fn since(&self, base: &PmdSnapshot) -> PmdSnapshot {
+        let sub = |a: &[u64], b: &[u64]| -> Vec<u64> {
+            a.iter()
+                .enumerate()
+                .map(|(i, v)| v.saturating_sub(b.get(i).copied().unwrap_or(0)))
+                .collect()
+        };
+        PmdSnapshot {
+            iterations: self.iterations.saturating_sub(base.iterations),
+            busy_cycles: self.busy_cycles.saturating_sub(base.busy_cycles),
+            idle_cycles: self.idle_cycles.saturating_sub(base.idle_cycles),
+            sleep_cycles: self.sleep_cycles.saturating_sub(base.sleep_cycles),
+            rx_packets: self.rx_packets.saturating_sub(base.rx_packets),
+            tx_packets: self.tx_packets.saturating_sub(base.tx_packets),
+            drops: sub(&self.drops, &base.drops),
+            burst_hist: sub(&self.burst_hist, &base.burst_hist),
+        }
+    }
+
+    /// All drops.
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().sum()
     }
 }

@@ -1,12 +1,12 @@
 //! The PMD thread: pinned to its core, registered with DPDK, looping over
 //! its poll list until told to stop, and applying the control thread's
 //! changes between iterations.
-use super::mailbox::{Mailbox, PmdCommand, PollEntry};
+use super::mailbox::{Mailbox, PmdCommand, PmdSettings, PollEntry};
 use super::output::OutputBatches;
 use super::pipeline::{Pipeline, PipelineUpdate};
 use super::stats::PmdStats;
 use crate::dpdk::lcore;
-use crate::dpdk::MbufBurst;
+use crate::dpdk::{MbufBurst, BURST_SIZE};
 use crate::netdev::TxSend;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,6 +31,7 @@ impl PmdHandle {
         polls: Vec<PollEntry>,
         txqs: Vec<Option<Box<dyn TxSend>>>,
         pipeline: P,
+        settings: PmdSettings,
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<PmdHandle> {
         let stats = Arc::new(PmdStats::new(core));
@@ -41,14 +42,17 @@ impl PmdHandle {
         let join = std::thread::Builder::new()
             .name(format!("pmd-c{core:02}"))
             .spawn(move || {
-                let pmd = Pmd {
+                let mut pmd = Pmd {
                     core,
                     polls,
                     out: OutputBatches::new(txqs),
                     pipeline,
                     stats: st,
                     mailbox: mb,
+                    settings: PmdSettings::default(),
+                    tsc_hz: lcore::tsc_hz(),
                 };
+                pmd.set(settings);
                 pmd.run(stop)
             })?;
         Ok(PmdHandle {
@@ -94,9 +98,21 @@ struct Pmd<P> {
     pipeline: P,
     stats: Arc<PmdStats>,
     mailbox: Arc<Mailbox>,
+    settings: PmdSettings,
+    tsc_hz: u64,
 }
 
+/// A poll returning fewer than this means the PMD keeps up easily: it may
+/// nap (OVS uses the same half-burst threshold).
+const SLEEP_THRESHOLD: usize = BURST_SIZE / 2;
+
 impl<P: Pipeline> Pmd<P> {
+    fn set(&mut self, s: PmdSettings) {
+        self.settings = s;
+        self.out
+            .set_hold(self.tsc_hz * s.tx_flush_interval_us as u64 / 1_000_000);
+    }
+
     fn run(mut self, stop: Arc<AtomicBool>) {
         let core = self.core;
         if !core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
@@ -117,9 +133,11 @@ impl<P: Pipeline> Pmd<P> {
             "PMD thread running"
         );
         let stats = self.stats.clone();
+        lcore::set_timer_slack_ns(1000);
         let mut burst = MbufBurst::new();
         let mut last = lcore::rdtsc();
         let mut epoch = 0u64;
+        let mut nap_us = 0u32;
         stats.running.store(true, Ordering::SeqCst);
         while !stop.load(Ordering::Relaxed) {
             epoch += 1;
@@ -128,17 +146,20 @@ impl<P: Pipeline> Pmd<P> {
                 self.apply(cmds);
                 self.mailbox.ack(gen);
             }
-            let mut got = 0;
+            self.out.set_now(last);
+            let (mut got, mut most) = (0, 0);
             for p in self.polls.iter_mut() {
                 let n = p.rxq.rx_burst(&mut burst);
+                stats.burst_hist[n].add(1);
                 if n > 0 {
                     got += n;
+                    most = most.max(n);
                     stats.ports[p.port].rx.add(n as u64);
                     self.pipeline
                         .process(p.port, &mut burst, &mut self.out, &stats);
                 }
             }
-            self.out.flush_all(&stats);
+            self.out.flush_due(&stats);
             let now = lcore::rdtsc();
             if got > 0 {
                 stats.rx_packets.add(got as u64);
@@ -148,6 +169,20 @@ impl<P: Pipeline> Pmd<P> {
             }
             stats.iterations.add(1);
             last = now;
+            // Nap a little longer each lightly loaded iteration; a busy one
+            // (a poll returned half a burst or more) never naps.
+            if self.settings.max_sleep_us > 0 && most < SLEEP_THRESHOLD {
+                nap_us = (nap_us + 1).min(self.settings.max_sleep_us);
+                if self.out.any_pending() {
+                    self.out.flush_all(&stats);
+                }
+                std::thread::sleep(Duration::from_micros(nap_us as u64));
+                let woke = lcore::rdtsc();
+                stats.sleep_cycles.add(woke - last);
+                last = woke;
+            } else {
+                nap_us = 0;
+            }
         }
         self.out.flush_all(&stats);
         stats.running.store(false, Ordering::SeqCst);
@@ -171,6 +206,7 @@ impl<P: Pipeline> Pmd<P> {
                     self.pipeline.update(&PipelineUpdate::PortRemoved(port));
                 }
                 PmdCommand::Pipeline(u) => self.pipeline.update(&u),
+                PmdCommand::Settings(st) => self.set(st),
             }
         }
     }
