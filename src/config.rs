@@ -73,7 +73,7 @@ impl Default for EalConfig {
 }
 
 /// PMD thread placement.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PmdConfig {
     /// Cores to run PMD threads on, one thread each.
@@ -88,6 +88,49 @@ pub struct PmdConfig {
     /// `pmd-maxsleep`; 0 never sleeps.
     #[serde(default)]
     pub max_sleep_us: u32,
+    /// How rx queues are spread over PMDs: "roundrobin", "cycles" or "group"
+    /// (OVS's `pmd-rxq-assign`).
+    #[serde(default)]
+    pub rxq_assign: crate::pmd::assign::Policy,
+    /// Auto load balance: move queues when a PMD is overloaded and a new
+    /// placement would even the load out (OVS's `pmd-auto-lb`).
+    #[serde(default)]
+    pub auto_lb: bool,
+    /// Busy share (%) over which a PMD counts as overloaded.
+    #[serde(default = "default_lb_load")]
+    pub auto_lb_load_threshold: u8,
+    /// Least cut (%) in the variance of PMD loads worth a reassignment.
+    #[serde(default = "default_lb_improvement")]
+    pub auto_lb_improvement_threshold: u8,
+    /// Seconds between auto load balance checks.
+    #[serde(default = "default_lb_interval")]
+    pub auto_lb_interval_s: u32,
+}
+
+fn default_lb_load() -> u8 {
+    95
+}
+fn default_lb_improvement() -> u8 {
+    25
+}
+fn default_lb_interval() -> u32 {
+    60
+}
+
+impl Default for PmdConfig {
+    fn default() -> Self {
+        PmdConfig {
+            cores: None,
+            cpu_mask: None,
+            tx_flush_interval_us: 0,
+            max_sleep_us: 0,
+            rxq_assign: Default::default(),
+            auto_lb: false,
+            auto_lb_load_threshold: default_lb_load(),
+            auto_lb_improvement_threshold: default_lb_improvement(),
+            auto_lb_interval_s: default_lb_interval(),
+        }
+    }
 }
 
 /// Mempool sizing.
@@ -179,6 +222,8 @@ pub struct PortConfig {
     /// Virtio features not to offer: mrg_rxbuf, indirect_desc, event_idx, mq, mtu, guest_announce.
     #[serde(default)]
     pub disable_features: Vec<String>,
+    /// Rx queues pinned to PMD cores, "queue:core,..." (OVS's pmd-rxq-affinity).
+    pub rxq_affinity: Option<String>,
     /// OpenFlow port number (default: position in the list + 1).
     pub ofport: Option<u32>,
     /// Rx queues (clamped to what the device supports).
@@ -232,6 +277,27 @@ fn err(field: impl Into<String>, reason: impl Into<String>) -> ConfigError {
         field: field.into(),
         reason: reason.into(),
     }
+}
+
+/// Parses "queue:core,queue:core".
+pub fn parse_affinity(s: &str) -> Result<Vec<(u16, usize)>, String> {
+    s.split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|pair| {
+            let (q, c) = pair
+                .split_once(':')
+                .ok_or_else(|| format!("{pair:?} is not queue:core"))?;
+            let q = q
+                .trim()
+                .parse()
+                .map_err(|_| format!("{q:?} is not a queue number"))?;
+            let c = c
+                .trim()
+                .parse()
+                .map_err(|_| format!("{c:?} is not a core number"))?;
+            Ok((q, c))
+        })
+        .collect()
 }
 
 impl PortConfig {
@@ -312,6 +378,16 @@ impl PortConfig {
                 }
             }
         }
+        if let Some(a) = &p.rxq_affinity {
+            for (q, _) in parse_affinity(a).map_err(|r| err(f("rxq_affinity"), r))? {
+                if q >= p.rxq {
+                    return Err(err(
+                        f("rxq_affinity"),
+                        format!("queue {q} does not exist (rxq = {})", p.rxq),
+                    ));
+                }
+            }
+        }
         if p.rxq == 0 || p.rxq > 64 {
             return Err(err(f("rxq"), format!("{} is outside 1..64", p.rxq)));
         }
@@ -376,6 +452,23 @@ impl Config {
         })?;
         if self.pmd.tx_flush_interval_us > 1_000_000 {
             return Err(err("pmd.tx_flush_interval_us", "at most 1000000 (1 s)"));
+        }
+        for (k, v) in [
+            ("auto_lb_load_threshold", self.pmd.auto_lb_load_threshold),
+            (
+                "auto_lb_improvement_threshold",
+                self.pmd.auto_lb_improvement_threshold,
+            ),
+        ] {
+            if v > 100 {
+                return Err(err(
+                    format!("pmd.{k}"),
+                    format!("{v} is a percentage: at most 100"),
+                ));
+            }
+        }
+        if self.pmd.auto_lb_interval_s == 0 {
+            return Err(err("pmd.auto_lb_interval_s", "must be at least 1"));
         }
         if self.pmd.max_sleep_us > 10_000 {
             return Err(err(

@@ -169,8 +169,13 @@ fn run(
     let mut last_print = Instant::now();
     let mut last_rx = vec![0u64; pmdswitch::pmd::stats::MAX_PORTS];
     let mut last_housekeeping = Instant::now();
+    let mut last_tick = Instant::now();
     while !term.load(Ordering::Relaxed) {
         ctl.poll(&mut sw);
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            sw.tick();
+            last_tick = Instant::now();
+        }
         if last_housekeeping.elapsed() >= Duration::from_millis(100) {
             for (_, p) in sw.live_ports() {
                 p.port.housekeeping();

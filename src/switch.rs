@@ -1,12 +1,14 @@
 //! The running switch: brings EAL, mempools, ports and PMDs up in order and
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
-use crate::config::{Config, PortConfig, PortType};
+use crate::config::{parse_affinity, Config, PmdConfig, PortConfig, PortType};
 use crate::dpdk::{lcore, Eal};
 use crate::netdev::dpdk::DpdkPort;
 use crate::netdev::mempools::MempoolRegistry;
 use crate::netdev::vhost::VhostPort;
 use crate::netdev::{Port, RxPoll, TxSend};
+use crate::pmd::assign::RxqLoad;
+use crate::pmd::load::LoadTracker;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
 use crate::pmd::{
@@ -28,10 +30,55 @@ pub struct PortEntry {
     pub port: Box<dyn Port>,
     /// Where the cross-connect sends what it receives (a port slot).
     pub xconnect: Option<usize>,
+    /// Rx queues pinned to cores: (queue, core).
+    pub rxq_affinity: Vec<(u16, usize)>,
+}
+
+/// Rx queue placement state: the policy, measured loads, auto load balance.
+pub struct Balance {
+    /// The `[pmd]` settings in force (policy, auto-lb thresholds).
+    pub cfg: PmdConfig,
+    /// Measured loads.
+    pub loads: LoadTracker,
+    last_check: Instant,
+    /// Reassignments made by auto load balance.
+    pub runs: u64,
+    /// Queues moved by them.
+    pub moves: u64,
+}
+
+/// What a reassignment did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rebalance {
+    /// Queues that changed PMD.
+    pub moved: usize,
+    /// Variance of PMD loads before and (predicted) after.
+    pub variance_before: f64,
+    /// Predicted variance after.
+    pub variance_after: f64,
+}
+
+/// The PMD index a pinned queue goes to (None: not pinned, or pinned to a
+/// core without a PMD, which is warned about and ignored).
+fn pinned_pmd(cores: &[usize], affinity: &[(u16, usize)], queue: u16) -> Option<usize> {
+    let core = affinity.iter().find(|(q, _)| *q == queue)?.1;
+    let k = cores.iter().position(|c| *c == core);
+    if k.is_none() {
+        tracing::warn!(
+            queue,
+            core,
+            "rx queue pinned to a core without a PMD; placing it by policy"
+        );
+    }
+    k
 }
 
 /// The running switch. Fields drop in this order: PMDs, ports, pools, EAL.
 pub struct Switch {
+    /// PMD cores, by PMD index.
+    pub cores: Vec<usize>,
+    /// Rx queue placement state.
+    pub balance: Balance,
     /// PMD threads.
     pub pmds: Vec<PmdHandle>,
     /// Port slots: indices stay stable while ports come and go.
@@ -174,6 +221,7 @@ impl Switch {
                 ofport: cfg.ofport(i),
                 port,
                 xconnect: None,
+                rxq_affinity: Vec::new(),
             }));
         }
         pools.record_baseline();
@@ -202,9 +250,32 @@ impl Switch {
                 per_pmd.push(tx.next());
             }
         }
-        let ids: Vec<_> = rxqs.iter().map(|(p, q)| (*p, q.queue())).collect();
-        let plan = assign::round_robin(&ids, n_pmds);
-        let mut by_id: Vec<Option<(usize, Box<dyn RxPoll>)>> = rxqs.into_iter().map(Some).collect();
+        let affinity: Vec<Vec<(u16, usize)>> = cfg
+            .ports
+            .iter()
+            .map(|p| {
+                p.rxq_affinity
+                    .as_deref()
+                    .map(|a| parse_affinity(a).expect("validated"))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let loads: Vec<RxqLoad> = rxqs
+            .iter()
+            .map(|(p, q)| RxqLoad {
+                id: (*p, q.queue()),
+                load: 0,
+                pinned: pinned_pmd(&cores, &affinity[*p], q.queue()),
+            })
+            .collect();
+        let placement = assign::assign(&loads, n_pmds, cfg.pmd.rxq_assign);
+        let mut per_pmd: Vec<Vec<PollEntry>> = (0..n_pmds).map(|_| Vec::new()).collect();
+        for ((port, rxq), k) in rxqs.into_iter().zip(placement) {
+            per_pmd[k].push(PollEntry::new(port, rxq));
+        }
+        for (slot, a) in ports.iter_mut().zip(affinity) {
+            slot.as_mut().expect("just opened").rxq_affinity = a;
+        }
 
         let stop = Arc::new(AtomicBool::new(false));
         let settings = PmdSettings {
@@ -212,15 +283,7 @@ impl Switch {
             max_sleep_us: cfg.pmd.max_sleep_us,
         };
         let mut pmds = Vec::new();
-        for ((core, polls), tx) in cores.iter().zip(plan).zip(txqs) {
-            let entries = polls
-                .iter()
-                .map(|id| {
-                    let k = ids.iter().position(|x| x == id).expect("planned from ids");
-                    let (port, rxq) = by_id[k].take().expect("each queue placed once");
-                    PollEntry { port, rxq }
-                })
-                .collect();
+        for ((core, entries), tx) in cores.iter().zip(per_pmd).zip(txqs) {
             pmds.push(PmdHandle::spawn(
                 *core,
                 entries,
@@ -232,6 +295,14 @@ impl Switch {
         }
         let baselines = vec![PmdSnapshot::default(); pmds.len()];
         Ok(Switch {
+            cores,
+            balance: Balance {
+                cfg: cfg.pmd.clone(),
+                loads: LoadTracker::default(),
+                last_check: Instant::now(),
+                runs: 0,
+                moves: 0,
+            },
             pmds,
             ports,
             pools,
@@ -296,13 +367,21 @@ impl Switch {
             .take_queues(n_pmds)
             .ok_or_else(|| anyhow!("port {}: queues already taken", pc.name))?;
         let mut tx = q.tx.into_iter();
+        let affinity = pc
+            .rxq_affinity
+            .as_deref()
+            .map(|a| parse_affinity(a).expect("validated"))
+            .unwrap_or_default();
         let mut rx_for: Vec<Vec<PollEntry>> = (0..n_pmds).map(|_| Vec::new()).collect();
         for rxq in q.rx {
-            // The PMD with the fewest queues (counting those placed now).
-            let k = (0..n_pmds)
-                .min_by_key(|&k| self.pmds[k].polls.len() + rx_for[k].len())
-                .expect("a PMD");
-            rx_for[k].push(PollEntry { port: slot, rxq });
+            // Its pinned PMD, or the one with the fewest queues (counting
+            // those placed now); the next rebalance weighs measured load.
+            let k = pinned_pmd(&self.cores, &affinity, rxq.queue()).unwrap_or_else(|| {
+                (0..n_pmds)
+                    .min_by_key(|&k| self.pmds[k].polls.len() + rx_for[k].len())
+                    .expect("a PMD")
+            });
+            rx_for[k].push(PollEntry::new(slot, rxq));
         }
         for (k, rx) in rx_for.into_iter().enumerate() {
             let mut cmds = vec![PmdCommand::SetTx(slot, tx.next())];
@@ -320,6 +399,7 @@ impl Switch {
             ofport,
             port,
             xconnect: None,
+            rxq_affinity: affinity,
         });
         Ok(slot)
     }
@@ -364,6 +444,130 @@ impl Switch {
         })?;
         self.ports[f].as_mut().expect("live").xconnect = t;
         Ok(())
+    }
+
+    /// The queues as they are placed now, with their measured loads.
+    fn current_placement(&self) -> (Vec<RxqLoad>, Vec<usize>) {
+        let mut loads = Vec::new();
+        let mut placed = Vec::new();
+        for (k, p) in self.pmds.iter().enumerate() {
+            for q in &p.polls {
+                let aff = self.ports[q.port]
+                    .as_ref()
+                    .map(|e| e.rxq_affinity.as_slice())
+                    .unwrap_or(&[]);
+                loads.push(RxqLoad {
+                    id: (q.port, q.queue),
+                    load: self.balance.loads.rxq_load((q.port, q.queue)),
+                    pinned: pinned_pmd(&self.cores, aff, q.queue),
+                });
+                placed.push(k);
+            }
+        }
+        (loads, placed)
+    }
+
+    /// Places every rx queue anew by the policy and measured loads, moving
+    /// those whose PMD changes. A moving queue is first handed back by its
+    /// old PMD (which flushes its output), then polled by the new one: no
+    /// packet is lost or overtaken; it waits in the queue meanwhile.
+    pub fn rebalance(&mut self) -> anyhow::Result<Rebalance> {
+        let (loads, now) = self.current_placement();
+        let n = self.pmds.len();
+        let next = assign::assign(&loads, n, self.balance.cfg.rxq_assign);
+        self.apply_placement(&loads, &now, &next)
+    }
+
+    fn apply_placement(
+        &mut self,
+        loads: &[RxqLoad],
+        now: &[usize],
+        next: &[usize],
+    ) -> anyhow::Result<Rebalance> {
+        let n = self.pmds.len();
+        let report = Rebalance {
+            moved: now.iter().zip(next).filter(|(a, b)| a != b).count(),
+            variance_before: assign::variance(&assign::pmd_loads(loads, now, n)),
+            variance_after: assign::variance(&assign::pmd_loads(loads, next, n)),
+        };
+        for ((q, from), to) in loads.iter().zip(now).zip(next) {
+            if from == to {
+                continue;
+            }
+            let (port, queue) = q.id;
+            if !self.pmds[*from].apply(vec![PmdCommand::TakeRx(port, queue)]) {
+                bail!(
+                    "PMD on core {} did not hand queue {queue} of port {port} back",
+                    self.cores[*from]
+                );
+            }
+            for e in self.pmds[*from].take_returned() {
+                if !self.pmds[*to].apply(vec![PmdCommand::AddRx(e)]) {
+                    bail!(
+                        "PMD on core {} did not take queue {queue} of port {port}",
+                        self.cores[*to]
+                    );
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Called once a second by the main loop: samples loads and, when auto
+    /// load balance is on and its interval has passed, reassigns queues if a
+    /// PMD is overloaded and the new placement cuts the load variance enough.
+    pub fn tick(&mut self) -> Option<Rebalance> {
+        self.balance.loads.sample(&self.pmds);
+        let cfg = self.balance.cfg.clone();
+        if !cfg.auto_lb
+            || self.pmds.len() < 2
+            || self.balance.last_check.elapsed().as_secs() < cfg.auto_lb_interval_s as u64
+        {
+            return None;
+        }
+        self.balance.last_check = Instant::now();
+        let b = &self.balance;
+        let overloaded = (0..self.pmds.len())
+            .any(|k| b.loads.pmd_busy_pct(k) >= b.cfg.auto_lb_load_threshold as f64);
+        if !overloaded {
+            return None;
+        }
+        let (loads, now) = self.current_placement();
+        // Auto load balance weighs measured cycles even when the initial
+        // placement was round-robin.
+        let policy = match b.cfg.rxq_assign {
+            assign::Policy::RoundRobin => assign::Policy::Group,
+            p => p,
+        };
+        let next = assign::assign(&loads, self.pmds.len(), policy);
+        let n = self.pmds.len();
+        let before = assign::variance(&assign::pmd_loads(&loads, &now, n));
+        let after = assign::variance(&assign::pmd_loads(&loads, &next, n));
+        let improvement = if before > 0.0 {
+            100.0 * (before - after) / before
+        } else {
+            0.0
+        };
+        if improvement < b.cfg.auto_lb_improvement_threshold as f64 {
+            tracing::debug!(improvement, "auto load balance: not worth a reassignment");
+            return None;
+        }
+        match self.apply_placement(&loads, &now, &next) {
+            Ok(r) => {
+                self.balance.runs += 1;
+                self.balance.moves += r.moved as u64;
+                tracing::info!(
+                    moved = r.moved,
+                    improvement = format_args!("{improvement:.0}%"),
+                    "auto load balance reassigned rx queues"
+                );
+                Some(r)
+            }
+            Err(e) => {
+                tracing::error!("auto load balance: {e:#}");
+                None
+            }
+        }
     }
 
     /// Changes the PMD loop settings on every PMD.

@@ -92,21 +92,5 @@ fn ports_come_and_go_while_traffic_flows() {
 
     let (code, out, err) = sw.stop();
     assert_eq!(code, 0, "{err}");
-    for l in out.lines().filter(|l| l.starts_with("mempool ")) {
-        let in_use = l
-            .split(" in use")
-            .next()
-            .unwrap()
-            .rsplit(' ')
-            .next()
-            .unwrap();
-        let base = l
-            .split("(baseline ")
-            .nth(1)
-            .unwrap()
-            .split(')')
-            .next()
-            .unwrap();
-        assert_eq!(in_use, base, "mbufs leaked: {l}");
-    }
+    assert_mempools_balanced(&out);
 }

@@ -81,7 +81,11 @@ fn replayed_trace_flows_into_a_null_sink_and_counters_add_up() {
         "{text}"
     );
     let rxq = sw.ctl_ok(&["pmd-rxq-show"]).unwrap();
-    assert_eq!(rxq[0]["queues"].as_array().unwrap().len(), 2, "{rxq:#}");
+    assert_eq!(
+        rxq["pmds"][0]["queues"].as_array().unwrap().len(),
+        2,
+        "{rxq:#}"
+    );
     let (code, out, _) = sw.stop();
     assert_eq!(code, 0);
     // Final counters: everything received was sent or counted as dropped.

@@ -18,7 +18,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("pmd-set", "pmd-set tx_flush_interval_us=N max_sleep_us=N"),
     ("port-show", "ports: device, link, queues and counters"),
-    ("pmd-rxq-show", "which PMD polls which rx queue"),
+    (
+        "pmd-rxq-show",
+        "which PMD polls which rx queue, and each queue's share of its PMD",
+    ),
+    (
+        "pmd-rxq-rebalance",
+        "place rx queues anew by policy and measured load",
+    ),
     (
         "mempool-show",
         "mempools: socket, MTU, buffer size, mbufs in use, users",
@@ -45,6 +52,16 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
         }),
         "pmd-perf-show" => extra(0).unwrap_or_else(|| pmd_perf_show(sw)),
         "pmd-set" => pmd_set(sw, &req.args),
+        "pmd-rxq-rebalance" => extra(0).unwrap_or_else(|| match sw.rebalance() {
+            Ok(r) => Reply::ok(
+                format!(
+                    "moved {} rx queues; load variance {:.3e} -> {:.3e}\n",
+                    r.moved, r.variance_before, r.variance_after
+                ),
+                json!(r),
+            ),
+            Err(e) => Reply::err(format!("pmd-rxq-rebalance: {e:#}")),
+        }),
         "port-show" => match req.args.as_slice() {
             [] => port_show(sw, None),
             [name] => match sw.port_index(name) {
@@ -380,23 +397,52 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
     Reply::ok(t, json!(data))
 }
 
-/// Rx queue placement.
+/// Rx queue placement, with each queue's share of its PMD's cycles over the
+/// load window (the last ten seconds).
 pub fn pmd_rxq_show(sw: &Switch) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    for p in &sw.pmds {
+    let loads = &sw.balance.loads;
+    for (k, p) in sw.pmds.iter().enumerate() {
+        let total = loads.pmd_cycles(k);
+        let busy = loads.pmd_busy_pct(k);
         let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
+        let _ = writeln!(t, "  busy: {busy:.0} %");
         let mut qs = Vec::new();
-        for (port, q) in &p.polls {
-            let name = sw.ports[*port]
+        for q in &p.polls {
+            let name = sw.ports[q.port]
                 .as_ref()
-                .map_or("(removed)", |p| p.name.as_str());
-            let _ = writeln!(t, "  port: {name:<16} queue-id: {q:>2}");
-            qs.push(json!({ "port": name, "queue": q }));
+                .map_or("(removed)", |e| e.name.as_str());
+            let pinned = sw.ports[q.port]
+                .as_ref()
+                .is_some_and(|e| e.rxq_affinity.iter().any(|(qq, _)| *qq == q.queue));
+            let usage = pct(loads.rxq_load((q.port, q.queue)), total);
+            let _ = writeln!(
+                t,
+                "  port: {name:<16} queue-id: {:>2} {} pmd usage: {usage:>3.0} %",
+                q.queue,
+                if pinned { "(pinned)" } else { "        " }
+            );
+            qs.push(json!({ "port": name, "queue": q.queue, "pinned": pinned, "usage_pct": usage, "packets": q.stats.packets.get() }));
         }
-        data.push(json!({ "core": p.stats.core, "queues": qs }));
+        data.push(json!({ "core": p.stats.core, "busy_pct": busy, "queues": qs }));
     }
-    Reply::ok(t, json!(data))
+    let b = &sw.balance;
+    let _ = writeln!(
+        t,
+        "rxq assignment: {}; auto load balance: {} (threshold {} %, improvement {} %, every {} s; {} runs moved {} queues)",
+        b.cfg.rxq_assign.name(),
+        if b.cfg.auto_lb { "on" } else { "off" },
+        b.cfg.auto_lb_load_threshold,
+        b.cfg.auto_lb_improvement_threshold,
+        b.cfg.auto_lb_interval_s,
+        b.runs,
+        b.moves
+    );
+    Reply::ok(
+        t,
+        json!({ "pmds": data, "rxq_assign": b.cfg.rxq_assign.name(), "auto_lb": b.cfg.auto_lb, "auto_lb_runs": b.runs, "auto_lb_moves": b.moves }),
+    )
 }
 
 /// Mempools and who shares them.

@@ -1,28 +1,180 @@
-//! Which PMD polls which rx queue.
+//! Which PMD polls which rx queue: OVS's policies, by measured load.
+use serde::Deserialize;
 
-/// An rx queue to place: (port index, queue index).
+/// An rx queue: (port slot, queue index).
 pub type RxqId = (usize, u16);
 
-/// Round-robin: queue i of the list goes to PMD i mod n. Ports are walked in
-/// order, so one port's queues spread over the PMDs first.
-pub fn round_robin(queues: &[RxqId], n_pmds: usize) -> Vec<Vec<RxqId>> {
-    let mut out = vec![Vec::new(); n_pmds.max(1)];
+/// How unpinned queues are spread over PMDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// In order, one PMD after the other, ignoring load.
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    /// Busiest queue first, dealt over the PMDs up and down in turn.
+    #[default]
+    Cycles,
+    /// Busiest queue first, each to the PMD with the least load so far.
+    Group,
+}
+
+impl Policy {
+    /// The name in config and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::RoundRobin => "roundrobin",
+            Policy::Cycles => "cycles",
+            Policy::Group => "group",
+        }
+    }
+}
+
+/// A queue to place, with its measured load and any pinning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RxqLoad {
+    /// Which queue.
+    pub id: RxqId,
+    /// Processing cycles over the measurement window.
+    pub load: u64,
+    /// The PMD (index) it is pinned to, if any.
+    pub pinned: Option<usize>,
+}
+
+/// Places every queue on a PMD; returns the PMD index of each, in order.
+/// A PMD with pinned queues polls only those (OVS's pmd-rxq-isolate), unless
+/// every PMD has pinned queues.
+pub fn assign(queues: &[RxqLoad], n_pmds: usize, policy: Policy) -> Vec<usize> {
+    let n = n_pmds.max(1);
+    let mut out = vec![0; queues.len()];
+    let mut load = vec![0u64; n];
+    let mut count = vec![0usize; n];
+    let mut isolated = vec![false; n];
     for (i, q) in queues.iter().enumerate() {
-        out[i % n_pmds.max(1)].push(*q);
+        if let Some(p) = q.pinned.filter(|p| *p < n) {
+            out[i] = p;
+            load[p] += q.load;
+            count[p] += 1;
+            isolated[p] = true;
+        }
+    }
+    let mut open: Vec<usize> = (0..n).filter(|p| !isolated[*p]).collect();
+    if open.is_empty() {
+        open = (0..n).collect();
+    }
+    let mut free: Vec<usize> = (0..queues.len())
+        .filter(|i| queues[*i].pinned.filter(|p| *p < n).is_none())
+        .collect();
+    if policy != Policy::RoundRobin {
+        // Stable: equal loads keep their order, so an unmeasured switch
+        // spreads queues as round-robin would.
+        free.sort_by(|a, b| queues[*b].load.cmp(&queues[*a].load));
+    }
+    for (k, i) in free.into_iter().enumerate() {
+        let p = match policy {
+            Policy::RoundRobin => open[k % open.len()],
+            Policy::Cycles => {
+                // Up and down: 0,1,2,2,1,0,0,1,... keeps the heaviest apart.
+                let m = open.len();
+                let r = k % (2 * m);
+                open[if r < m { r } else { 2 * m - 1 - r }]
+            }
+            Policy::Group => *open
+                .iter()
+                .min_by_key(|p| (load[**p], count[**p], **p))
+                .expect("non-empty"),
+        };
+        out[i] = p;
+        load[p] += queues[i].load;
+        count[p] += 1;
     }
     out
+}
+
+/// Per-PMD load of an assignment.
+pub fn pmd_loads(queues: &[RxqLoad], placement: &[usize], n_pmds: usize) -> Vec<u64> {
+    let mut l = vec![0u64; n_pmds.max(1)];
+    for (q, p) in queues.iter().zip(placement) {
+        l[*p] += q.load;
+    }
+    l
+}
+
+/// Variance of PMD loads: what auto load balance tries to cut.
+pub fn variance(loads: &[u64]) -> f64 {
+    if loads.is_empty() {
+        return 0.0;
+    }
+    let mean = loads.iter().sum::<u64>() as f64 / loads.len() as f64;
+    loads
+        .iter()
+        .map(|l| (*l as f64 - mean).powi(2))
+        .sum::<f64>()
+        / loads.len() as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn q(port: usize, load: u64) -> RxqLoad {
+        RxqLoad {
+            id: (port, 0),
+            load,
+            pinned: None,
+        }
+    }
+
     #[test]
-    fn spreads_evenly() {
-        let q = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)];
-        let a = round_robin(&q, 2);
-        assert_eq!(a[0], vec![(0, 0), (1, 0), (2, 0)]);
-        assert_eq!(a[1], vec![(0, 1), (1, 1)]);
-        assert_eq!(round_robin(&q, 1)[0].len(), 5);
+    fn roundrobin_ignores_load() {
+        let qs = [q(0, 9), q(1, 9), q(2, 0), q(3, 0)];
+        assert_eq!(assign(&qs, 2, Policy::RoundRobin), vec![0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn group_balances_measured_load() {
+        let qs = [q(0, 100), q(1, 0), q(2, 90), q(3, 0), q(4, 20)];
+        let p = assign(&qs, 2, Policy::Group);
+        let l = pmd_loads(&qs, &p, 2);
+        assert_eq!(l.iter().sum::<u64>(), 210);
+        assert!(l[0].abs_diff(l[1]) <= 30, "{l:?}");
+        assert!(variance(&l) < variance(&pmd_loads(&qs, &[0, 1, 0, 1, 0], 2)));
+    }
+
+    #[test]
+    fn cycles_deals_up_and_down() {
+        let qs = [q(0, 50), q(1, 40), q(2, 30), q(3, 20)];
+        assert_eq!(assign(&qs, 2, Policy::Cycles), vec![0, 1, 1, 0]);
+    }
+
+    #[test]
+    fn pinned_queues_isolate_their_pmd() {
+        let mut qs = vec![q(0, 5), q(1, 5), q(2, 5)];
+        qs[1].pinned = Some(1);
+        let p = assign(&qs, 2, Policy::Group);
+        assert_eq!(p, vec![0, 1, 0]);
+        // Everyone pinned: unpinned queues still get a PMD.
+        let qs = [
+            RxqLoad {
+                pinned: Some(0),
+                ..q(0, 1)
+            },
+            RxqLoad {
+                pinned: Some(1),
+                ..q(1, 1)
+            },
+            q(2, 1),
+        ];
+        assert!(assign(&qs, 2, Policy::RoundRobin)[2] < 2);
+    }
+
+    #[test]
+    fn unmeasured_queues_spread_evenly() {
+        let qs: Vec<_> = (0..6).map(|i| q(i, 0)).collect();
+        for pol in [Policy::RoundRobin, Policy::Cycles, Policy::Group] {
+            let p = assign(&qs, 3, pol);
+            for k in 0..3 {
+                assert_eq!(p.iter().filter(|x| **x == k).count(), 2, "{pol:?}: {p:?}");
+            }
+        }
     }
 }

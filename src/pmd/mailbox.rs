@@ -3,17 +3,32 @@
 //! thread waits for the acknowledgement. The PMD's only cost when nothing is
 //! posted is one relaxed load per iteration.
 use super::pipeline::PipelineUpdate;
+use super::stats::RxqStats;
 use crate::netdev::{RxPoll, TxSend};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// One rx queue in a PMD's poll list.
+/// One rx queue in a PMD's poll list. Its counters travel with it when it
+/// moves to another PMD.
 pub struct PollEntry {
     /// The switch's index of the port.
     pub port: usize,
     /// The queue.
     pub rxq: Box<dyn RxPoll>,
+    /// Packets and processing cycles of this queue.
+    pub stats: Arc<RxqStats>,
+}
+
+impl PollEntry {
+    /// A poll entry with fresh counters.
+    pub fn new(port: usize, rxq: Box<dyn RxPoll>) -> Self {
+        PollEntry {
+            port,
+            rxq,
+            stats: Arc::default(),
+        }
+    }
 }
 
 /// A change to a running PMD.
@@ -23,6 +38,10 @@ pub enum PmdCommand {
     /// Send to port `usize` through this handle (None: the port is gone).
     /// The PMD flushes what it holds for the port first.
     SetTx(usize, Option<Box<dyn TxSend>>),
+    /// Stop polling queue `.1` of port `.0` and hand it back (see
+    /// [`Mailbox::take_returned`]); the PMD flushes all its output first, so
+    /// the queue's packets cannot be overtaken by its next poller's.
+    TakeRx(usize, u16),
     /// Forget a port: stop polling its queues, flush and drop its tx handle,
     /// zero its counters, and tell the pipeline.
     RemovePort(usize),
@@ -47,6 +66,7 @@ pub struct Mailbox {
     pending: AtomicBool,
     queue: Mutex<(u64, Vec<PmdCommand>)>,
     applied: AtomicU64,
+    returned: Mutex<Vec<PollEntry>>,
 }
 
 impl Mailbox {
@@ -77,6 +97,16 @@ impl Mailbox {
     /// Called by the PMD once commands up to `gen` are applied.
     pub fn ack(&self, gen: u64) {
         self.applied.store(gen, Ordering::Release);
+    }
+
+    /// Called by the PMD: hands a queue back to the control thread.
+    pub fn give_back(&self, e: PollEntry) {
+        self.returned.lock().expect("mailbox poisoned").push(e);
+    }
+
+    /// Queues the PMD handed back.
+    pub fn take_returned(&self) -> Vec<PollEntry> {
+        std::mem::take(&mut *self.returned.lock().expect("mailbox poisoned"))
     }
 
     /// Waits until the PMD applied generation `gen`, while `alive()` holds.

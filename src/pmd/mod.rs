@@ -1,6 +1,7 @@
 //! PMD threads: one pinned thread per core, each polling its own rx queues
 //! in bursts and sending through its own per-port output batches.
 pub mod assign;
+pub mod load;
 pub mod mailbox;
 pub mod output;
 pub mod pipeline;
@@ -12,4 +13,4 @@ pub use mailbox::{PmdCommand, PmdSettings, PollEntry};
 pub use output::OutputBatches;
 pub use pipeline::{CrossConnect, Pipeline, PipelineUpdate};
 pub use stats::{DropReason, PmdStats};
-pub use thread::PmdHandle;
+pub use thread::{PmdHandle, PollInfo};

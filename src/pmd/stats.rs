@@ -68,6 +68,15 @@ impl PortCounters {
     }
 }
 
+/// Counters of one rx queue, written by whichever PMD polls it.
+#[derive(Debug, Default)]
+pub struct RxqStats {
+    /// Packets received.
+    pub packets: Counter,
+    /// TSC cycles spent receiving and processing them.
+    pub cycles: Counter,
+}
+
 /// Counters of one PMD thread.
 #[derive(Debug)]
 pub struct PmdStats {

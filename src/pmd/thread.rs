@@ -4,7 +4,7 @@
 use super::mailbox::{Mailbox, PmdCommand, PmdSettings, PollEntry};
 use super::output::OutputBatches;
 use super::pipeline::{Pipeline, PipelineUpdate};
-use super::stats::PmdStats;
+use super::stats::{PmdStats, RxqStats};
 use crate::dpdk::lcore;
 use crate::dpdk::{MbufBurst, BURST_SIZE};
 use crate::netdev::TxSend;
@@ -13,14 +13,33 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// An rx queue a PMD polls, as the control thread tracks it.
+#[derive(Debug, Clone)]
+pub struct PollInfo {
+    /// Port slot.
+    pub port: usize,
+    /// Queue index.
+    pub queue: u16,
+    /// Its counters (shared with the PMD polling it).
+    pub stats: Arc<RxqStats>,
+}
+
 /// A running PMD thread, as the control thread sees it.
 pub struct PmdHandle {
     /// Its counters.
     pub stats: Arc<PmdStats>,
-    /// (port index, queue) it polls: the control thread's copy.
-    pub polls: Vec<(usize, u16)>,
+    /// The queues it polls: the control thread's copy.
+    pub polls: Vec<PollInfo>,
     mailbox: Arc<Mailbox>,
     join: Option<JoinHandle<()>>,
+}
+
+fn info(e: &PollEntry) -> PollInfo {
+    PollInfo {
+        port: e.port,
+        queue: e.rxq.queue(),
+        stats: e.stats.clone(),
+    }
 }
 
 impl PmdHandle {
@@ -36,7 +55,7 @@ impl PmdHandle {
     ) -> std::io::Result<PmdHandle> {
         let stats = Arc::new(PmdStats::new(core));
         super::quiesce::register(&stats);
-        let ids = polls.iter().map(|p| (p.port, p.rxq.queue())).collect();
+        let infos = polls.iter().map(info).collect();
         let mailbox = Arc::new(Mailbox::default());
         let (st, mb) = (stats.clone(), mailbox.clone());
         let join = std::thread::Builder::new()
@@ -57,7 +76,7 @@ impl PmdHandle {
             })?;
         Ok(PmdHandle {
             stats,
-            polls: ids,
+            polls: infos,
             mailbox,
             join: Some(join),
         })
@@ -68,8 +87,9 @@ impl PmdHandle {
     pub fn apply(&mut self, cmds: Vec<PmdCommand>) -> bool {
         for c in &cmds {
             match c {
-                PmdCommand::AddRx(e) => self.polls.push((e.port, e.rxq.queue())),
-                PmdCommand::RemovePort(p) => self.polls.retain(|(q, _)| q != p),
+                PmdCommand::AddRx(e) => self.polls.push(info(e)),
+                PmdCommand::RemovePort(p) => self.polls.retain(|i| i.port != *p),
+                PmdCommand::TakeRx(p, q) => self.polls.retain(|i| (i.port, i.queue) != (*p, *q)),
                 _ => {}
             }
         }
@@ -78,6 +98,11 @@ impl PmdHandle {
         self.mailbox.wait(gen, Duration::from_secs(2), || {
             stats.running.load(Ordering::SeqCst)
         })
+    }
+
+    /// Queues handed back by `TakeRx`.
+    pub fn take_returned(&self) -> Vec<PollEntry> {
+        self.mailbox.take_returned()
     }
 
     /// Waits for the thread to end (after the stop flag was raised).
@@ -148,6 +173,7 @@ impl<P: Pipeline> Pmd<P> {
             }
             self.out.set_now(last);
             let (mut got, mut most) = (0, 0);
+            let mut t = last;
             for p in self.polls.iter_mut() {
                 let n = p.rxq.rx_burst(&mut burst);
                 stats.burst_hist[n].add(1);
@@ -157,6 +183,12 @@ impl<P: Pipeline> Pmd<P> {
                     stats.ports[p.port].rx.add(n as u64);
                     self.pipeline
                         .process(p.port, &mut burst, &mut self.out, &stats);
+                    // Cycles from the previous poll's end: this queue's
+                    // receive and processing, what rxq assignment weighs.
+                    let now = lcore::rdtsc();
+                    p.stats.packets.add(n as u64);
+                    p.stats.cycles.add(now - t);
+                    t = now;
                 }
             }
             self.out.flush_due(&stats);
@@ -198,6 +230,18 @@ impl<P: Pipeline> Pmd<P> {
         for c in cmds {
             match c {
                 PmdCommand::AddRx(e) => self.polls.push(e),
+                PmdCommand::TakeRx(port, queue) => {
+                    // Everything this queue brought in leaves before anyone
+                    // else polls it: no reordering across the move.
+                    self.out.flush_all(&self.stats);
+                    if let Some(i) = self
+                        .polls
+                        .iter()
+                        .position(|p| p.port == port && p.rxq.queue() == queue)
+                    {
+                        self.mailbox.give_back(self.polls.remove(i));
+                    }
+                }
                 PmdCommand::SetTx(port, txq) => self.out.set_tx(port, txq, &self.stats),
                 PmdCommand::RemovePort(port) => {
                     self.polls.retain(|p| p.port != port);

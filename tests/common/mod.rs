@@ -349,6 +349,26 @@ impl Testpmd {
         Testpmd { child, logs }
     }
 
+    /// What it has printed so far.
+    pub fn output(&self) -> String {
+        let rd = |n: &str| std::fs::read_to_string(self.logs.path().join(n)).unwrap_or_default();
+        rd("stdout") + &rd("stderr")
+    }
+
+    /// The RX-packets of `port` in its latest periodic NIC statistics.
+    pub fn nic_rx(&self, port: u16) -> Option<u64> {
+        let out = self.output();
+        let sec = out
+            .rsplit_once(&format!("NIC statistics for port {port} "))?
+            .1;
+        sec.split("RX-packets:")
+            .nth(1)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
     /// Stops it (SIGINT: it prints its totals; SIGKILL: the VM just vanishes)
     /// and returns everything it printed.
     pub fn stop(mut self, graceful: bool) -> String {
@@ -394,4 +414,33 @@ pub fn testpmd_totals(out: &str, port: u16) -> (u64, u64) {
 /// The number a [`numbered_frames`] frame carries.
 pub fn frame_number(f: &[u8]) -> usize {
     u32::from_be_bytes(f[42..46].try_into().unwrap()) as usize
+}
+
+/// Checks the final report of a stopped switch: every mempool is back to the
+/// number of mbufs it held before traffic (nothing leaked).
+pub fn assert_mempools_balanced(out: &str) {
+    let mut n = 0;
+    for l in out.lines().filter(|l| l.starts_with("mempool ")) {
+        let in_use: u64 = l
+            .split(" in use")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let base: u64 = l
+            .split("(baseline ")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(in_use, base, "mbufs leaked: {l}");
+        n += 1;
+    }
+    assert!(n > 0, "no mempool lines in:\n{out}");
 }
