@@ -164,6 +164,9 @@ pub struct ControlConfig {
     /// Its permission bits, octal as a string (default "0600").
     #[serde(default = "default_ctl_mode")]
     pub mode: String,
+    /// Address of the Prometheus text endpoint (`GET /metrics`), e.g.
+    /// "127.0.0.1:9470"; none by default.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Where the control socket goes unless the config says otherwise.
@@ -180,6 +183,7 @@ impl Default for ControlConfig {
         ControlConfig {
             socket: default_ctl_socket(),
             mode: default_ctl_mode(),
+            metrics: None,
         }
     }
 }

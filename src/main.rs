@@ -1,7 +1,9 @@
 //! The `pmdswitch` command: `run` starts the switch, `ctl` talks to it.
 use clap::{Parser, Subcommand};
 use pmdswitch::config::{default_ctl_socket, Config};
-use pmdswitch::control::{client, commands, server::ControlServer, Request};
+use pmdswitch::control::{
+    client, commands, metrics::MetricsServer, server::ControlServer, Request,
+};
 use pmdswitch::switch::Switch;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,7 +84,92 @@ fn main() -> ExitCode {
     }
 }
 
+/// `ctl capture PORT --count N --file F [--dir rx|tx|both] [--timeout S]`:
+/// starts a capture and waits until the file holds N packets (or the time
+/// runs out, keeping what was captured).
+fn ctl_capture(socket: &std::path::Path, args: &[String]) -> ExitCode {
+    let usage = "usage: pmdswitch ctl capture PORT --count N --file FILE [--dir rx|tx|both] [--timeout SECS]";
+    let Some(port) = args.first() else {
+        eprintln!("{usage}");
+        return ExitCode::from(2);
+    };
+    let (mut count, mut file, mut dir, mut timeout) = (None, None, "rx".to_string(), 10.0f64);
+    let mut it = args[1..].iter();
+    while let Some(a) = it.next() {
+        let v = it.next();
+        match (a.as_str(), v) {
+            ("--count", Some(v)) => count = v.parse::<u64>().ok(),
+            ("--file", Some(v)) => file = Some(v.clone()),
+            ("--dir", Some(v)) => dir = v.clone(),
+            ("--timeout", Some(v)) => timeout = v.parse().unwrap_or(timeout),
+            _ => {
+                eprintln!("{usage}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let (Some(count), Some(file)) = (count, file) else {
+        eprintln!("{usage}");
+        return ExitCode::from(2);
+    };
+    // The switch writes the file: give it an absolute path.
+    let path = std::path::absolute(&file).unwrap_or_else(|_| file.clone().into());
+    let start = Request {
+        command: "capture-start".into(),
+        args: vec![
+            port.clone(),
+            count.to_string(),
+            dir,
+            path.display().to_string(),
+        ],
+    };
+    let id = match client::call(socket, &start) {
+        Ok(r) if r.ok => r.data["id"].as_u64().unwrap_or(0),
+        Ok(r) => {
+            eprintln!("error: {}", r.text);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let t0 = Instant::now();
+    loop {
+        let cmd = if t0.elapsed().as_secs_f64() > timeout {
+            "capture-stop"
+        } else {
+            "capture-status"
+        };
+        let r = match client::call(
+            socket,
+            &Request {
+                command: cmd.into(),
+                args: vec![id.to_string()],
+            },
+        ) {
+            Ok(r) if r.ok => r,
+            Ok(r) => {
+                eprintln!("error: {}", r.text);
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if r.data["done"].as_bool().unwrap_or(false) {
+            print!("{}", r.text);
+            return ExitCode::SUCCESS;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn ctl(socket: &std::path::Path, json: bool, mut command: Vec<String>) -> ExitCode {
+    if command[0] == "capture" {
+        return ctl_capture(socket, &command[1..]);
+    }
     let req = Request {
         command: command.remove(0),
         args: command,
@@ -123,10 +210,19 @@ fn run(
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    // The filter sits behind a reload handle so `ctl log-level` can change it.
+    let (filter, log_handle) = tracing_subscriber::reload::Layer::new(filter);
+    {
+        use tracing_subscriber::prelude::*;
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init();
+    }
+    let set_log = move |spec: &str| -> Result<(), String> {
+        let f = tracing_subscriber::EnvFilter::try_new(spec).map_err(|e| e.to_string())?;
+        log_handle.reload(f).map_err(|e| e.to_string())
+    };
     let cfg = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
@@ -153,7 +249,10 @@ fn run(
         }
     };
     let mut sw = match Switch::start(&cfg) {
-        Ok(s) => s,
+        Ok(mut s) => {
+            s.log_setter = Some(Box::new(set_log));
+            s
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::FAILURE;
@@ -165,6 +264,19 @@ fn run(
         sw.pmds.len(),
         cfg.control.socket.display()
     );
+    let metrics = match cfg.control.metrics.map(MetricsServer::bind).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: metrics endpoint {:?}: {e}", cfg.control.metrics);
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(m) = &metrics {
+        println!(
+            "metrics on http://{}/metrics",
+            m.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        );
+    }
     let started = Instant::now();
     let mut last_print = Instant::now();
     let mut last_rx = vec![0u64; pmdswitch::pmd::stats::MAX_PORTS];
@@ -172,9 +284,15 @@ fn run(
     let mut last_tick = Instant::now();
     while !term.load(Ordering::Relaxed) {
         ctl.poll(&mut sw);
+        if let Some(m) = &metrics {
+            m.poll(&sw);
+        }
         if last_tick.elapsed() >= Duration::from_secs(1) {
             sw.tick();
             last_tick = Instant::now();
+        }
+        if !sw.captures.is_empty() {
+            sw.pump_captures();
         }
         if last_housekeeping.elapsed() >= Duration::from_millis(100) {
             for (_, p) in sw.live_ports() {

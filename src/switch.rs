@@ -8,6 +8,7 @@ use crate::netdev::mempools::MempoolRegistry;
 use crate::netdev::vhost::VhostPort;
 use crate::netdev::{Port, RxPoll, TxSend};
 use crate::pmd::assign::RxqLoad;
+use crate::pmd::capture::{PcapWriter, Taps};
 use crate::pmd::load::LoadTracker;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
@@ -16,6 +17,7 @@ use crate::pmd::{
 };
 use anyhow::{anyhow, bail, Context};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,6 +47,23 @@ pub struct Balance {
     pub runs: u64,
     /// Queues moved by them.
     pub moves: u64,
+}
+
+/// A capture being written to a pcap file.
+pub struct CaptureJob {
+    /// Its id for `capture-status`.
+    pub id: u64,
+    /// Port slot.
+    pub port: usize,
+    /// Packets asked for.
+    pub wanted: u64,
+    /// Packets written.
+    pub written: u64,
+    /// Copies the fast path skipped (queue busy or full).
+    pub missed: u64,
+    writer: Option<PcapWriter>,
+    /// The file.
+    pub path: PathBuf,
 }
 
 /// What a reassignment did.
@@ -94,6 +113,12 @@ pub struct Switch {
     pub settings: PmdSettings,
     /// Per PMD, the counters at the last `pmd-stats-clear`.
     pub baselines: Vec<PmdSnapshot>,
+    /// Changes the log filter (set by the binary, which owns the logger).
+    pub log_setter: Option<Box<dyn Fn(&str) -> Result<(), String>>>,
+    /// Packet capture taps, shared with the PMDs.
+    pub taps: Arc<Taps>,
+    /// Captures being written.
+    pub captures: Vec<CaptureJob>,
     _eal: Eal,
 }
 
@@ -282,6 +307,7 @@ impl Switch {
             tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
             max_sleep_us: cfg.pmd.max_sleep_us,
         };
+        let taps = Arc::new(Taps::default());
         let mut pmds = Vec::new();
         for ((core, entries), tx) in cores.iter().zip(per_pmd).zip(txqs) {
             pmds.push(PmdHandle::spawn(
@@ -290,6 +316,7 @@ impl Switch {
                 tx,
                 CrossConnect::new(xmap.clone()),
                 settings,
+                taps.clone(),
                 stop.clone(),
             )?);
         }
@@ -311,6 +338,9 @@ impl Switch {
             tsc_hz: lcore::tsc_hz(),
             settings,
             baselines,
+            log_setter: None,
+            taps,
+            captures: Vec::new(),
             _eal: eal,
         })
     }
@@ -568,6 +598,80 @@ impl Switch {
                 None
             }
         }
+    }
+
+    /// Starts capturing `count` packets of port `name` (directions `dirs`)
+    /// into the pcap file `path`; returns the capture's id.
+    pub fn start_capture(
+        &mut self,
+        name: &str,
+        dirs: u8,
+        count: u64,
+        path: PathBuf,
+    ) -> anyhow::Result<u64> {
+        let port = self
+            .port_index(name)
+            .ok_or_else(|| anyhow!("no port named {name:?}"))?;
+        if count == 0 {
+            bail!("the count must be at least 1");
+        }
+        if self
+            .captures
+            .iter()
+            .any(|c| c.port == port && c.writer.is_some())
+        {
+            bail!("port {name} is already being captured");
+        }
+        let writer =
+            PcapWriter::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let id = self.captures.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        self.taps.arm(port, dirs, count);
+        self.captures.push(CaptureJob {
+            id,
+            port,
+            wanted: count,
+            written: 0,
+            missed: 0,
+            writer: Some(writer),
+            path,
+        });
+        Ok(id)
+    }
+
+    /// Moves captured packets into their files; finishes complete captures.
+    /// Called by the main loop.
+    pub fn pump_captures(&mut self) {
+        for job in self.captures.iter_mut().filter(|j| j.writer.is_some()) {
+            let (pkts, missed) = self.taps.drain(job.port);
+            job.missed = missed;
+            let w = job.writer.as_mut().expect("filtered");
+            for p in &pkts {
+                if let Err(e) = w.write(p) {
+                    tracing::error!(file = %job.path.display(), "capture: {e}");
+                    break;
+                }
+                job.written += 1;
+            }
+            if job.written + job.missed >= job.wanted {
+                self.taps.disarm(job.port);
+                let _ = w.flush();
+                job.writer = None;
+            }
+        }
+    }
+
+    /// Ends a capture early, keeping what was written.
+    pub fn stop_capture(&mut self, id: u64) -> anyhow::Result<()> {
+        let job = self
+            .captures
+            .iter_mut()
+            .find(|j| j.id == id)
+            .ok_or_else(|| anyhow!("no capture {id}"))?;
+        self.taps.disarm(job.port);
+        if let Some(mut w) = job.writer.take() {
+            w.flush()?;
+        }
+        Ok(())
     }
 
     /// Changes the PMD loop settings on every PMD.

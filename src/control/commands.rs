@@ -30,6 +30,16 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "mempool-show",
         "mempools: socket, MTU, buffer size, mbufs in use, users",
     ),
+    (
+        "log-level",
+        "log-level FILTER: change what is logged (tracing filter syntax)",
+    ),
+    (
+        "capture-start",
+        "capture-start PORT COUNT rx|tx|both FILE (pmdswitch ctl capture wraps it)",
+    ),
+    ("capture-status", "capture-status ID"),
+    ("capture-stop", "capture-stop ID"),
     ("version", "pmdswitch version"),
     ("list-commands", "this list"),
 ];
@@ -103,6 +113,42 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
             },
             _ => Reply::err("usage: del-xconnect FROM"),
         },
+        "log-level" => match (req.args.as_slice(), &sw.log_setter) {
+            ([spec], Some(set)) => match set(spec) {
+                Ok(()) => Reply::ok(format!("log filter: {spec}\n"), json!(spec)),
+                Err(e) => Reply::err(format!("log-level: {spec:?}: {e}")),
+            },
+            (_, None) => Reply::err("log-level: this switch has no adjustable logger"),
+            _ => Reply::err("usage: log-level FILTER (e.g. info, debug, pmdswitch::dpdk=debug)"),
+        },
+        "capture-start" => capture_start(sw, &req.args),
+        "capture-status" | "capture-stop" => {
+            let Some(id) = req.args.first().and_then(|a| a.parse::<u64>().ok()) else {
+                return Reply::err(format!("usage: {} ID", req.command));
+            };
+            if req.command == "capture-stop" {
+                if let Err(e) = sw.stop_capture(id) {
+                    return Reply::err(format!("capture-stop: {e:#}"));
+                }
+            }
+            sw.pump_captures();
+            match sw.captures.iter().find(|c| c.id == id) {
+                Some(c) => {
+                    let done = c.written + c.missed >= c.wanted || req.command == "capture-stop";
+                    Reply::ok(
+                        format!(
+                            "capture {id}: {} of {} written to {}, {} missed\n",
+                            c.written,
+                            c.wanted,
+                            c.path.display(),
+                            c.missed
+                        ),
+                        json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": done, "file": c.path }),
+                    )
+                }
+                None => Reply::err(format!("no capture {id}")),
+            }
+        }
         "version" => Reply::ok(
             format!("pmdswitch {}\n", env!("CARGO_PKG_VERSION")),
             json!(env!("CARGO_PKG_VERSION")),
@@ -115,6 +161,33 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
             Reply::ok(t, json!(COMMANDS.iter().map(|c| c.0).collect::<Vec<_>>()))
         }
         other => Reply::err(format!("unknown command {other:?}; try list-commands")),
+    }
+}
+
+fn capture_start(sw: &mut Switch, args: &[String]) -> Reply {
+    let [port, count, dir, file] = args else {
+        return Reply::err("usage: capture-start PORT COUNT rx|tx|both FILE");
+    };
+    let Ok(count) = count.parse::<u64>() else {
+        return Reply::err(format!("capture-start: {count:?} is not a count"));
+    };
+    let dirs = match dir.as_str() {
+        "rx" => crate::pmd::capture::DIR_RX,
+        "tx" => crate::pmd::capture::DIR_TX,
+        "both" => crate::pmd::capture::DIR_RX | crate::pmd::capture::DIR_TX,
+        d => {
+            return Reply::err(format!(
+                "capture-start: direction {d:?} is not rx, tx or both"
+            ))
+        }
+    };
+    let path = std::path::PathBuf::from(file);
+    if !path.is_absolute() {
+        return Reply::err("capture-start: the file path must be absolute");
+    }
+    match sw.start_capture(port, dirs, count, path) {
+        Ok(id) => Reply::ok(format!("capture {id} started\n"), json!({ "id": id })),
+        Err(e) => Reply::err(format!("capture-start: {e:#}")),
     }
 }
 

@@ -2,6 +2,7 @@
 //! JSON reply per connection, and the `pmdswitch ctl` client for it.
 pub mod client;
 pub mod commands;
+pub mod metrics;
 pub mod server;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
 //! PMD threads: one pinned thread per core, each polling its own rx queues
 //! in bursts and sending through its own per-port output batches.
 pub mod assign;
+pub mod capture;
 pub mod load;
 pub mod mailbox;
 pub mod output;

@@ -1,8 +1,10 @@
 //! Per-PMD, per-port output batches: packets wait here until the batch is
 //! full or the loop iteration ends, so each tx burst carries as many as it can.
+use super::capture::{Taps, DIR_TX};
 use super::stats::{DropReason, PmdStats, MAX_PORTS};
 use crate::dpdk::{Mbuf, MbufBurst};
 use crate::netdev::TxSend;
+use std::sync::Arc;
 
 /// One port's pending output and the queue it goes to.
 struct OutputBatch {
@@ -24,12 +26,14 @@ pub struct OutputBatches {
     hold: u64,
     /// The current loop iteration's start (TSC).
     now: u64,
+    /// Packet capture taps.
+    taps: Arc<Taps>,
 }
 
 impl OutputBatches {
     /// Batches for every port slot; `txqs[i]` is port i's tx handle (None:
     /// not sendable, packets for it are dropped and counted).
-    pub fn new(txqs: Vec<Option<Box<dyn TxSend>>>) -> Self {
+    pub fn new(txqs: Vec<Option<Box<dyn TxSend>>>, taps: Arc<Taps>) -> Self {
         let mut txqs = txqs.into_iter();
         OutputBatches {
             batches: (0..MAX_PORTS)
@@ -42,6 +46,7 @@ impl OutputBatches {
             pending: [0; PENDING_WORDS],
             hold: 0,
             now: 0,
+            taps,
         }
     }
 
@@ -60,7 +65,7 @@ impl OutputBatches {
     pub fn set_tx(&mut self, port: usize, txq: Option<Box<dyn TxSend>>, stats: &PmdStats) {
         if let Some(b) = self.batches.get_mut(port) {
             if !b.burst.is_empty() {
-                Self::send(port, b, stats);
+                Self::send(port, b, stats, &self.taps);
             }
             b.txq = txq;
         }
@@ -83,7 +88,7 @@ impl OutputBatches {
             return;
         };
         if b.burst.is_full() {
-            Self::send(port, b, stats);
+            Self::send(port, b, stats, &self.taps);
         }
         // Cannot fail: the batch was emptied above if it was full.
         let _ = b.burst.push(m);
@@ -100,15 +105,18 @@ impl OutputBatches {
         };
         while !burst.is_empty() {
             if b.burst.is_full() {
-                Self::send(port, b, stats);
+                Self::send(port, b, stats, &self.taps);
             }
             b.burst.append_from(burst);
         }
         self.mark(port);
     }
 
-    fn send(port: usize, b: &mut OutputBatch, stats: &PmdStats) {
+    fn send(port: usize, b: &mut OutputBatch, stats: &PmdStats, taps: &Taps) {
         let n = b.burst.len() as u64;
+        if taps.wants(port, DIR_TX) {
+            taps.copy(port, b.burst.as_slice());
+        }
         let Some(q) = &mut b.txq else {
             stats.drop(DropReason::NoOutput, b.burst.free_all() as u64);
             return;
@@ -133,7 +141,7 @@ impl OutputBatches {
             while p != 0 {
                 let i = w * 64 + p.trailing_zeros() as usize;
                 p &= p - 1;
-                Self::send(i, &mut self.batches[i], stats);
+                Self::send(i, &mut self.batches[i], stats, &self.taps);
             }
         }
     }
@@ -153,7 +161,7 @@ impl OutputBatches {
                 let i = w * 64 + bit.trailing_zeros() as usize;
                 let b = &mut self.batches[i];
                 if self.now.wrapping_sub(b.since) >= self.hold || b.burst.is_empty() {
-                    Self::send(i, b, stats);
+                    Self::send(i, b, stats, &self.taps);
                     self.pending[w] &= !bit;
                 }
             }

@@ -1,6 +1,7 @@
 //! The PMD thread: pinned to its core, registered with DPDK, looping over
 //! its poll list until told to stop, and applying the control thread's
 //! changes between iterations.
+use super::capture::{Taps, DIR_RX};
 use super::mailbox::{Mailbox, PmdCommand, PmdSettings, PollEntry};
 use super::output::OutputBatches;
 use super::pipeline::{Pipeline, PipelineUpdate};
@@ -51,6 +52,7 @@ impl PmdHandle {
         txqs: Vec<Option<Box<dyn TxSend>>>,
         pipeline: P,
         settings: PmdSettings,
+        taps: Arc<Taps>,
         stop: Arc<AtomicBool>,
     ) -> std::io::Result<PmdHandle> {
         let stats = Arc::new(PmdStats::new(core));
@@ -64,7 +66,8 @@ impl PmdHandle {
                 let mut pmd = Pmd {
                     core,
                     polls,
-                    out: OutputBatches::new(txqs),
+                    out: OutputBatches::new(txqs, taps.clone()),
+                    taps,
                     pipeline,
                     stats: st,
                     mailbox: mb,
@@ -125,6 +128,7 @@ struct Pmd<P> {
     mailbox: Arc<Mailbox>,
     settings: PmdSettings,
     tsc_hz: u64,
+    taps: Arc<Taps>,
 }
 
 /// A poll returning fewer than this means the PMD keeps up easily: it may
@@ -178,6 +182,9 @@ impl<P: Pipeline> Pmd<P> {
                 let n = p.rxq.rx_burst(&mut burst);
                 stats.burst_hist[n].add(1);
                 if n > 0 {
+                    if self.taps.wants(p.port, DIR_RX) {
+                        self.taps.copy(p.port, burst.as_slice());
+                    }
                     got += n;
                     most = most.max(n);
                     stats.ports[p.port].rx.add(n as u64);

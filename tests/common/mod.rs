@@ -117,6 +117,11 @@ impl Running {
         serde_json::from_slice(&o.stdout).ok()
     }
 
+    /// Where its stdout or stderr goes.
+    pub fn log_path(&self, which: &str) -> PathBuf {
+        self.logs.path().join(which)
+    }
+
     /// Panics with the switch's output if it has exited.
     pub fn assert_alive(&mut self) {
         if let Some(st) = self.child.try_wait().unwrap() {
