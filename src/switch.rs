@@ -22,6 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Sets the log filter from a tracing filter spec.
+pub type LogSetter = Box<dyn Fn(&str) -> Result<(), String>>;
+
 /// A port of the running switch.
 pub struct PortEntry {
     /// Its name.
@@ -114,7 +117,7 @@ pub struct Switch {
     /// Per PMD, the counters at the last `pmd-stats-clear`.
     pub baselines: Vec<PmdSnapshot>,
     /// Changes the log filter (set by the binary, which owns the logger).
-    pub log_setter: Option<Box<dyn Fn(&str) -> Result<(), String>>>,
+    pub log_setter: Option<LogSetter>,
     /// Packet capture taps, shared with the PMDs.
     pub taps: Arc<Taps>,
     /// Captures being written.
