@@ -4,6 +4,7 @@
 //! only module with `unsafe`; `packet` and `flow` are pure packet code;
 //! `netdev` holds port types; `pmd` the polling threads; `control` the
 //! control socket; `switch` ties them together.
+pub mod cache;
 pub mod config;
 pub mod control;
 pub mod dpdk;
