@@ -251,7 +251,7 @@ impl<T> Dpcls<T> {
     /// Sorts subtables by hits since the last ranking, busiest first, so
     /// that most packets match in the first subtable tried.
     pub fn rerank(&mut self) {
-        self.subtables.sort_by(|a, b| b.hits.cmp(&a.hits));
+        self.subtables.sort_by_key(|s| std::cmp::Reverse(s.hits));
         for s in self.subtables.iter_mut() {
             s.hits = 0;
         }
