@@ -82,7 +82,7 @@ impl<T: Clone> Emc<T> {
                 }
             }
         }
-        if self.inv_prob > 1 && !self.rng.next().is_multiple_of(self.inv_prob as u64) {
+        if self.inv_prob > 1 && !self.rng.next_u64().is_multiple_of(self.inv_prob as u64) {
             return;
         }
         // An empty slot if there is one, else the second way (the first
