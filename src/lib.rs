@@ -1,3 +1,4 @@
 //! pmdswitch: a userspace virtual switch datapath on DPDK.
 pub mod flow;
+pub mod ofproto;
 pub mod packet;
