@@ -159,6 +159,7 @@ enum Prereq {
     Proto(&'static [u8]),
     Icmp4,
     Icmp6,
+    IcmpAny,
     /// ICMPv6 neighbor discovery of these types.
     Nd(&'static [u8]),
 }
@@ -183,6 +184,7 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         Prereq::Proto(ps) => (ip || ip6) && proto.is_some_and(|p| ps.contains(&(p as u8))),
         Prereq::Icmp4 => ip && proto == Some(1),
         Prereq::Icmp6 => ip6 && proto == Some(58),
+        Prereq::IcmpAny => (ip && proto == Some(1)) || (ip6 && proto == Some(58)),
         Prereq::Nd(types) => {
             ip6 && proto == Some(58) && exact(Field::TpSrc).is_some_and(|t| types.contains(&(t as u8)))
         }
@@ -203,6 +205,7 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         Prereq::Proto(_) => "tcp, udp or sctp (ip or ipv6 with nw_proto=6, 17 or 132)",
         Prereq::Icmp4 => "icmp (ip with nw_proto=1)",
         Prereq::Icmp6 => "icmp6 (ipv6 with nw_proto=58)",
+        Prereq::IcmpAny => "icmp or icmp6",
         Prereq::Nd(_) => "icmp6 with icmp_type=135 or 136",
     })
 }
@@ -223,7 +226,7 @@ fn match_field(name: &str) -> Option<(Field, Prereq)> {
         "sctp_src" | "sctp_dst" => {
             return Some((if name == "sctp_src" { Field::TpSrc } else { Field::TpDst }, Prereq::Proto(&[132])))
         }
-        "icmp_type" | "icmp_code" => Prereq::Icmp4,
+        "icmp_type" | "icmp_code" => Prereq::IcmpAny,
         "icmpv6_type" | "icmpv6_code" => Prereq::Icmp6,
         "ipv6_src" | "ipv6_dst" | "ipv6_label" => Prereq::Ipv6,
         "nd_target" => Prereq::Nd(&[135, 136]),
@@ -382,7 +385,8 @@ impl MatchParser {
                     "icmp_type" | "icmp_code" | "icmpv6_type" | "icmpv6_code" if v > 0xff => {
                         return err(vpos, format!("bad value '{v}' for '{name}'"))
                     }
-                    "ipv6_label" if mk & !0xfffff != 0 => return err(vpos, "ipv6_label is 20 bits"),
+                    "ipv6_label" if v > 0xfffff => return err(vpos, "ipv6_label is 20 bits"),
+                    "ipv6_label" => (v, mk & 0xfffff),
                     "arp_op" if v > 0xff => return err(vpos, "arp_op is 8 bits here"),
                     _ => (v, mk),
                 };
