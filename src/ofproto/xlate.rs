@@ -223,8 +223,11 @@ impl<'a> Ctx<'a> {
     fn finish(mut self, key: &FlowKey) -> Xlate {
         let dl = key.get(Field::DlType);
         let proto = key.get(Field::NwProto);
-        // ICMP type/code are 8-bit values in 16-bit slots.
-        if (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58) {
+        // ICMP type/code are 8-bit values in 16-bit slots: their high
+        // bytes are always zero, so need no matching -- provided every
+        // covered packet is ICMP (nw_proto pinned).
+        let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+        if icmp && self.wc.get(Field::NwProto) == 0xff {
             let (s, d) = (self.wc.get(Field::TpSrc) & 0xff, self.wc.get(Field::TpDst) & 0xff);
             self.wc.set(Field::TpSrc, s);
             self.wc.set(Field::TpDst, d);
