@@ -6,7 +6,7 @@
 //! re-derived from the packet bytes (a few loads) whenever an action needs
 //! them, and outputs hand packets to an [`OutputSink`].
 
-use crate::flow::key::Field;
+use crate::flow::key::{Field, FlowKey};
 use crate::packet::buf::PacketBuf;
 
 /// One datapath action. Port numbers are the switch's port numbers.
@@ -28,6 +28,38 @@ pub enum DpAction {
     DecTtl,
     /// Drops the packet here (actions after it are not run).
     Drop,
+}
+
+impl DpAction {
+    /// Applies this action to a flow key the way it changes the packet
+    /// (what extraction would read afterwards). `Output`, `Drop` and an
+    /// expiring `DecTtl` leave the key as is. For tests, traces and
+    /// recirculation.
+    pub fn apply_to_key(&self, k: &mut FlowKey) {
+        use crate::flow::key::VLAN_CFI;
+        match *self {
+            DpAction::SetField { field, value, mask } => k.set(field, (k.get(field) & !mask) | (value & mask)),
+            DpAction::PushVlan { tpid, tci } => {
+                k.set(Field::VlanTci1, k.get(Field::VlanTci0));
+                k.set(Field::VlanTpid1, k.get(Field::VlanTpid0));
+                k.set(Field::VlanTci0, u128::from(tci | VLAN_CFI));
+                k.set(Field::VlanTpid0, tpid.into());
+            }
+            DpAction::PopVlan => {
+                k.set(Field::VlanTci0, k.get(Field::VlanTci1));
+                k.set(Field::VlanTpid0, k.get(Field::VlanTpid1));
+                k.set(Field::VlanTci1, 0);
+                k.set(Field::VlanTpid1, 0);
+            }
+            DpAction::DecTtl => {
+                let t = k.get(Field::NwTtl);
+                if t > 1 {
+                    k.set(Field::NwTtl, t - 1);
+                }
+            }
+            DpAction::Output(_) | DpAction::Drop => {}
+        }
+    }
 }
 
 /// Why [`execute`] dropped a packet.

@@ -145,10 +145,15 @@ impl Ofproto {
     /// upcall handler; if `generation()` changed, revalidate.
     pub fn upcall(&mut self, key: &FlowKey, now: u64) -> Xlate {
         let x = self.translate(key, now);
-        if let Some(l) = x.learn {
-            self.macs.learn(l, now);
+        let Some(l) = x.learn else { return x };
+        let g = self.macs.generation();
+        self.macs.learn(l, now);
+        if self.macs.generation() == g {
+            return x;
         }
-        x
+        // OVS learns before it looks the destination up: a frame to its own
+        // source address must see the new entry (and be dropped).
+        self.translate(key, now)
     }
 
     /// Re-translates an installed megaflow (`key`, `mask`, `actions`) under
@@ -470,8 +475,6 @@ impl<'a> Ctx<'a> {
         }
         let known = if is_multicast(dst) {
             None
-        } else if dst == src {
-            Some(in_port) // learned just now, on the input port
         } else {
             self.of.macs.lookup(dst, vlan, self.now)
         };
