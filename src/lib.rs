@@ -10,6 +10,7 @@ pub mod control;
 pub mod dpdk;
 pub mod flow;
 pub mod netdev;
+pub mod ofproto;
 pub mod packet;
 pub mod pmd;
 pub mod switch;

@@ -1,2 +1,3 @@
 //! Flow keys, masks and (later) actions.
+pub mod actions;
 pub mod key;

@@ -1,0 +1,422 @@
+//! Datapath actions and their execution on the packets of one flow.
+//!
+//! The slow path (`ofproto::xlate`) turns rule actions into a flat list of
+//! [`DpAction`]s; the PMD runs that list on every packet of a megaflow's
+//! batch with [`execute`]. Execution allocates nothing: header offsets are
+//! re-derived from the packet bytes (a few loads) whenever an action needs
+//! them, and outputs hand packets to an [`OutputSink`].
+
+use crate::flow::key::{Field, FlowKey};
+use crate::packet::buf::PacketBuf;
+
+/// One datapath action. Port numbers are the switch's port numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DpAction {
+    /// Sends the packet (a clone when more outputs follow) to a port.
+    Output(u32),
+    /// Rewrites the bits of `field` selected by `mask` with `value`
+    /// (right-aligned, already masked). Supported fields: `DlSrc`, `DlDst`,
+    /// `NwSrc`, `NwDst` (IPv4), `NwTos`, `NwTtl` (IPv4/IPv6), `TpSrc`,
+    /// `TpDst` (TCP/UDP/SCTP). Checksums are kept valid.
+    SetField { field: Field, value: u128, mask: u128 },
+    /// Inserts an 802.1Q/802.1ad tag right after the MAC addresses.
+    /// `tci` is written as is, the `VLAN_CFI` present-marker excluded.
+    PushVlan { tpid: u16, tci: u16 },
+    /// Removes the outermost VLAN tag (no-op on untagged packets).
+    PopVlan,
+    /// Decrements the IPv4 TTL / IPv6 hop limit; drops when it is <= 1.
+    DecTtl,
+    /// Drops the packet here (actions after it are not run).
+    Drop,
+}
+
+impl DpAction {
+    /// Applies this action to a flow key the way it changes the packet
+    /// (what extraction would read afterwards). `Output`, `Drop` and an
+    /// expiring `DecTtl` leave the key as is. For tests, traces and
+    /// recirculation.
+    pub fn apply_to_key(&self, k: &mut FlowKey) {
+        use crate::flow::key::VLAN_CFI;
+        match *self {
+            DpAction::SetField { field, value, mask } => k.set(field, (k.get(field) & !mask) | (value & mask)),
+            DpAction::PushVlan { tpid, tci } => {
+                k.set(Field::VlanTci1, k.get(Field::VlanTci0));
+                k.set(Field::VlanTpid1, k.get(Field::VlanTpid0));
+                k.set(Field::VlanTci0, u128::from(tci | VLAN_CFI));
+                k.set(Field::VlanTpid0, tpid.into());
+            }
+            DpAction::PopVlan => {
+                k.set(Field::VlanTci0, k.get(Field::VlanTci1));
+                k.set(Field::VlanTpid0, k.get(Field::VlanTpid1));
+                k.set(Field::VlanTci1, 0);
+                k.set(Field::VlanTpid1, 0);
+            }
+            DpAction::DecTtl => {
+                let t = k.get(Field::NwTtl);
+                if t > 1 {
+                    k.set(Field::NwTtl, t - 1);
+                }
+            }
+            DpAction::Output(_) | DpAction::Drop => {}
+        }
+    }
+}
+
+/// Why [`execute`] dropped a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// The action list had no output left for this packet.
+    NoOutput,
+    /// An explicit [`DpAction::Drop`].
+    Explicit,
+    /// [`DpAction::DecTtl`] found a TTL of 0 or 1.
+    TtlExpired,
+    /// A VLAN push found no headroom.
+    NoHeadroom,
+}
+
+/// Where executed packets go. Implemented by the PMD's per-port tx batches.
+pub trait OutputSink<P> {
+    /// Queues `pkt` for transmission on `port`.
+    fn output(&mut self, port: u32, pkt: P);
+    /// Copies a packet for an output that is not the last one; `None` when
+    /// no buffer is available (that output is then skipped and counted by
+    /// the sink).
+    fn clone_pkt(&mut self, pkt: &P) -> Option<P>;
+    /// Takes back a packet that no output consumed (free it, count `why`).
+    fn drop_pkt(&mut self, pkt: P, why: DropReason);
+}
+
+/// Runs `actions` on every packet of `pkts` (all from one megaflow).
+///
+/// Every packet ends in exactly one of `sink.output` (the last output moves
+/// the packet, earlier ones send clones) or `sink.drop_pkt`.
+pub fn execute<P, S, I>(actions: &[DpAction], pkts: I, sink: &mut S)
+where
+    P: PacketBuf,
+    S: OutputSink<P>,
+    I: IntoIterator<Item = P>,
+{
+    // Actions after the last output cannot be observed: skip them.
+    let last_out = actions.iter().rposition(|a| matches!(a, DpAction::Output(_)));
+    for pkt in pkts {
+        execute_one(actions, last_out, pkt, sink);
+    }
+}
+
+fn execute_one<P: PacketBuf, S: OutputSink<P>>(
+    actions: &[DpAction],
+    last_out: Option<usize>,
+    mut pkt: P,
+    sink: &mut S,
+) {
+    let Some(last) = last_out else {
+        let why = if actions.contains(&DpAction::Drop) { DropReason::Explicit } else { DropReason::NoOutput };
+        sink.drop_pkt(pkt, why);
+        return;
+    };
+    for (i, a) in actions[..=last].iter().enumerate() {
+        match *a {
+            DpAction::Output(port) => {
+                if i == last {
+                    sink.output(port, pkt);
+                    return;
+                }
+                if let Some(c) = sink.clone_pkt(&pkt) {
+                    sink.output(port, c);
+                }
+            }
+            DpAction::Drop => {
+                sink.drop_pkt(pkt, DropReason::Explicit);
+                return;
+            }
+            DpAction::SetField { field, value, mask } => set_field(&mut pkt, field, value, mask),
+            DpAction::PushVlan { tpid, tci } => {
+                if !push_vlan(&mut pkt, tpid, tci) {
+                    sink.drop_pkt(pkt, DropReason::NoHeadroom);
+                    return;
+                }
+            }
+            DpAction::PopVlan => pop_vlan(&mut pkt),
+            DpAction::DecTtl => {
+                if !dec_ttl(&mut pkt) {
+                    sink.drop_pkt(pkt, DropReason::TtlExpired);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+const ETH_TYPE_IPV4: u16 = 0x0800;
+const ETH_TYPE_IPV6: u16 = 0x86dd;
+const ETH_TYPE_VLAN: u16 = 0x8100;
+const ETH_TYPE_QINQ: u16 = 0x88a8;
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+const IPPROTO_SCTP: u8 = 132;
+
+/// Header offsets of a packet, as far as the actions need them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offsets {
+    /// Offset of the (innermost) EtherType field.
+    pub eth_type_off: usize,
+    /// The EtherType after the VLAN tags.
+    pub eth_type: u16,
+    /// Start of the L3 header, when IPv4 or IPv6.
+    pub l3: Option<usize>,
+    /// Start of the L4 header and its protocol, when present and not a
+    /// non-first fragment.
+    pub l4: Option<(usize, u8)>,
+}
+
+fn be16(d: &[u8], off: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*d.get(off)?, *d.get(off + 1)?]))
+}
+
+impl Offsets {
+    /// Parses Ethernet, up to two VLAN tags, IPv4/IPv6 (no extension
+    /// headers) and locates L4. `None` for a packet shorter than Ethernet.
+    pub fn parse(d: &[u8]) -> Option<Offsets> {
+        let mut off = 12;
+        let mut et = be16(d, off)?;
+        for _ in 0..2 {
+            if et == ETH_TYPE_VLAN || et == ETH_TYPE_QINQ {
+                off += 4;
+                et = be16(d, off)?;
+            }
+        }
+        let l3off = off + 2;
+        let mut o = Offsets { eth_type_off: off, eth_type: et, l3: None, l4: None };
+        match et {
+            ETH_TYPE_IPV4 if d.len() >= l3off + 20 => {
+                o.l3 = Some(l3off);
+                let ihl = (d[l3off] & 0x0f) as usize * 4;
+                let frag_off = be16(d, l3off + 6)? & 0x1fff;
+                if ihl >= 20 && frag_off == 0 && d.len() >= l3off + ihl {
+                    o.l4 = Some((l3off + ihl, d[l3off + 9]));
+                }
+            }
+            ETH_TYPE_IPV6 if d.len() >= l3off + 40 => {
+                o.l3 = Some(l3off);
+                o.l4 = Some((l3off + 40, d[l3off + 6]));
+            }
+            _ => {}
+        }
+        Some(o)
+    }
+}
+
+/// Ones'-complement sum folding (RFC 1071).
+fn fold(mut s: u32) -> u16 {
+    while s >> 16 != 0 {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    s as u16
+}
+
+/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word.
+pub fn csum_replace16(csum: u16, old: u16, new: u16) -> u16 {
+    !fold(u32::from(!csum) + u32::from(!old) + u32::from(new))
+}
+
+/// [`csum_replace16`] over both halves of a 32-bit word.
+pub fn csum_replace32(csum: u16, old: u32, new: u32) -> u16 {
+    let c = csum_replace16(csum, (old >> 16) as u16, (new >> 16) as u16);
+    csum_replace16(c, old as u16, new as u16)
+}
+
+fn rd16(d: &[u8], off: usize) -> u16 {
+    u16::from_be_bytes([d[off], d[off + 1]])
+}
+
+fn wr16(d: &mut [u8], off: usize, v: u16) {
+    d[off..off + 2].copy_from_slice(&v.to_be_bytes());
+}
+
+fn rd32(d: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes([d[off], d[off + 1], d[off + 2], d[off + 3]])
+}
+
+/// Offset of the L4 checksum field for `proto`, if the header is long enough.
+fn l4_csum_off(d: &[u8], l4: usize, proto: u8) -> Option<usize> {
+    let (off, need) = match proto {
+        IPPROTO_TCP => (16, 20),
+        IPPROTO_UDP => (6, 8),
+        _ => return None,
+    };
+    (d.len() >= l4 + need).then_some(l4 + off)
+}
+
+/// Applies a change of one 16-bit word covered by the L4 checksum (pseudo
+/// header or L4 header). A UDP checksum of zero means "none" and stays zero;
+/// a computed zero is sent as 0xffff (RFC 768).
+fn l4_csum_update16(d: &mut [u8], l4: usize, proto: u8, old: u16, new: u16) {
+    if let Some(c) = l4_csum_off(d, l4, proto) {
+        let cur = rd16(d, c);
+        if proto == IPPROTO_UDP && cur == 0 {
+            return;
+        }
+        let mut n = csum_replace16(cur, old, new);
+        if proto == IPPROTO_UDP && n == 0 {
+            n = 0xffff;
+        }
+        wr16(d, c, n);
+    }
+}
+
+fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
+    let Some(o) = Offsets::parse(pkt.data()) else { return };
+    let d = pkt.data_mut();
+    match field {
+        Field::DlDst | Field::DlSrc => {
+            let off = if field == Field::DlDst { 0 } else { 6 };
+            for i in 0..6 {
+                let sh = 8 * (5 - i);
+                let m = (mask >> sh) as u8;
+                d[off + i] = (d[off + i] & !m) | ((value >> sh) as u8 & m);
+            }
+        }
+        Field::NwSrc | Field::NwDst if o.eth_type == ETH_TYPE_IPV4 => {
+            let Some(l3) = o.l3 else { return };
+            let off = l3 + if field == Field::NwSrc { 12 } else { 16 };
+            let old = rd32(d, off);
+            let new = (old & !(mask as u32)) | (value as u32 & mask as u32);
+            if old == new {
+                return;
+            }
+            d[off..off + 4].copy_from_slice(&new.to_be_bytes());
+            let c = csum_replace32(rd16(d, l3 + 10), old, new);
+            wr16(d, l3 + 10, c);
+            if let Some((l4, proto)) = o.l4 {
+                // The TCP/UDP pseudo header covers both addresses.
+                l4_csum_update16(d, l4, proto, (old >> 16) as u16, (new >> 16) as u16);
+                l4_csum_update16(d, l4, proto, old as u16, new as u16);
+                if proto == IPPROTO_SCTP {
+                    sctp_fix(d, l4);
+                }
+            }
+        }
+        Field::NwTos => match (o.eth_type, o.l3) {
+            (ETH_TYPE_IPV4, Some(l3)) => {
+                let old = rd16(d, l3);
+                let m = mask as u8;
+                d[l3 + 1] = (d[l3 + 1] & !m) | (value as u8 & m);
+                let new = rd16(d, l3);
+                let c = csum_replace16(rd16(d, l3 + 10), old, new);
+                wr16(d, l3 + 10, c);
+            }
+            (ETH_TYPE_IPV6, Some(l3)) => {
+                // Traffic class straddles bytes 0 and 1 (bits 4..12 of the word).
+                let w = rd32(d, l3);
+                let m = u32::from(mask as u8) << 20;
+                let nw = (w & !m) | ((u32::from(value as u8) << 20) & m);
+                d[l3..l3 + 4].copy_from_slice(&nw.to_be_bytes());
+            }
+            _ => {}
+        },
+        Field::NwTtl => match (o.eth_type, o.l3) {
+            (ETH_TYPE_IPV4, Some(l3)) => set_ipv4_ttl(d, l3, (d[l3 + 8] & !(mask as u8)) | value as u8),
+            (ETH_TYPE_IPV6, Some(l3)) => d[l3 + 7] = (d[l3 + 7] & !(mask as u8)) | value as u8,
+            _ => {}
+        },
+        Field::TpSrc | Field::TpDst => {
+            let Some((l4, proto)) = o.l4 else { return };
+            let off = l4 + if field == Field::TpSrc { 0 } else { 2 };
+            if !matches!(proto, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP) || d.len() < off + 2 {
+                return;
+            }
+            let old = rd16(d, off);
+            let new = (old & !(mask as u16)) | (value as u16 & mask as u16);
+            wr16(d, off, new);
+            if proto == IPPROTO_SCTP {
+                sctp_fix(d, l4);
+            } else {
+                l4_csum_update16(d, l4, proto, old, new);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn set_ipv4_ttl(d: &mut [u8], l3: usize, ttl: u8) {
+    // TTL shares a checksummed 16-bit word with the protocol byte.
+    let old = rd16(d, l3 + 8);
+    d[l3 + 8] = ttl;
+    let new = rd16(d, l3 + 8);
+    let c = csum_replace16(rd16(d, l3 + 10), old, new);
+    wr16(d, l3 + 10, c);
+}
+
+fn dec_ttl<P: PacketBuf>(pkt: &mut P) -> bool {
+    let Some(o) = Offsets::parse(pkt.data()) else { return true };
+    let d = pkt.data_mut();
+    match (o.eth_type, o.l3) {
+        (ETH_TYPE_IPV4, Some(l3)) => {
+            let ttl = d[l3 + 8];
+            if ttl <= 1 {
+                return false;
+            }
+            set_ipv4_ttl(d, l3, ttl - 1);
+        }
+        (ETH_TYPE_IPV6, Some(l3)) => {
+            if d[l3 + 7] <= 1 {
+                return false;
+            }
+            d[l3 + 7] -= 1;
+        }
+        _ => {}
+    }
+    true
+}
+
+/// SCTP's checksum is a CRC32-C over the whole packet: no incremental form,
+/// recompute it (SCTP rewrites are rare).
+fn sctp_fix(d: &mut [u8], l4: usize) {
+    if d.len() < l4 + 12 {
+        return;
+    }
+    d[l4 + 8..l4 + 12].fill(0);
+    let crc = crc32c(&d[l4..]);
+    d[l4 + 8..l4 + 12].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Bitwise CRC32-C (Castagnoli), as SCTP uses it (RFC 3309).
+pub fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82f6_3b78 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn push_vlan<P: PacketBuf>(pkt: &mut P, tpid: u16, tci: u16) -> bool {
+    if pkt.data().len() < 14 {
+        return true;
+    }
+    let Some(d) = pkt.prepend(4) else { return false };
+    // Move the two MAC addresses to the new front, then write the tag.
+    d.copy_within(4..16, 0);
+    d[12..14].copy_from_slice(&tpid.to_be_bytes());
+    d[14..16].copy_from_slice(&(tci & !crate::flow::key::VLAN_CFI).to_be_bytes());
+    true
+}
+
+fn pop_vlan<P: PacketBuf>(pkt: &mut P) {
+    let d = pkt.data_mut();
+    if d.len() < 18 {
+        return;
+    }
+    let et = rd16(d, 12);
+    if et != ETH_TYPE_VLAN && et != ETH_TYPE_QINQ {
+        return;
+    }
+    d.copy_within(0..12, 4);
+    pkt.adj(4);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,524 @@
+//! Upcall translation: rule tables -> datapath actions + megaflow mask, and
+//! revalidation of installed megaflows after a change.
+//!
+//! Translation walks the tables like OVS's `xlate`: a *current* flow that
+//! actions rewrite (so later lookups via `goto_table`/`resubmit` see the new
+//! values), a *base* flow that mirrors what the datapath packet looks like
+//! after the actions emitted so far, and a wildcard mask `wc` of every bit
+//! that the outcome depended on. Rewrites are committed (emitted as
+//! `SetField`/VLAN actions) lazily before each output, only where the
+//! current flow differs from the base, as OVS does.
+//!
+//! Mask safety: every packet `p` with `p & mask == key & mask` translates to
+//! exactly the same actions. Lookups add what they consulted (see
+//! `table.rs`); reads of packet fields by actions (TTL, VLAN, MAC table
+//! keys, prerequisites) add those fields.
+//!
+//! # What the datapath must do after a change (rule add/modify/delete,
+//! port change, MAC learning or ageing)
+//!
+//! 1. The control thread notices `Ofproto::generation()` changed.
+//! 2. For every installed megaflow it calls [`Ofproto::revalidate`]:
+//!    `Keep` leaves it, `Update` swaps its actions (publish a new
+//!    `Arc<[DpAction]>`; PMDs read the pointer at batch start), `Delete`
+//!    removes it from dpcls.
+//! 3. PMDs must not serve EMC/SMC entries pointing at a deleted or updated
+//!    megaflow: the megaflow carries a `dead` flag / version that cache hits
+//!    check, or the control thread asks PMDs to flush those entries.
+//! 4. The change is acknowledged (e.g. the ctl command returns, a barrier
+//!    reply is sent) only after every PMD has passed a quiescent point (top
+//!    of its loop) since step 2 was published. Until then packets may still
+//!    use the old actions, never afterwards.
+//!
+//! A megaflow installed by an upcall that *started* before the change must
+//! be revalidated too (compare the generation seen at translation time).
+
+use super::normal::{is_multicast, Learn, MacTable, PortSet, VlanMode};
+use super::parse::{parse_flow, parse_match, ParseError};
+use super::rule::{Action, FlowMod};
+use super::table::{Pipeline, Rule, Selector};
+use crate::flow::actions::DpAction;
+use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use std::sync::Arc;
+
+/// How deep `goto_table`/`resubmit` may nest before translation fails.
+pub const MAX_DEPTH: u32 = 64;
+
+const ETH_IP: u128 = 0x0800;
+const ETH_IPV6: u128 = 0x86dd;
+const ETH_VLAN: u16 = 0x8100;
+
+/// The result of translating one flow.
+#[derive(Clone, Debug)]
+pub struct Xlate {
+    /// Datapath actions; empty = drop.
+    pub actions: Arc<[DpAction]>,
+    /// The megaflow mask: the bits of the key the actions depend on.
+    pub mask: FlowKey,
+    /// Rules that matched, in order (credit megaflow stats to them).
+    pub rules: Vec<Arc<Rule>>,
+    /// A MAC address `NORMAL` wants learned ([`Ofproto::upcall`] applies it).
+    pub learn: Option<Learn>,
+    /// Set when translation gave up (the actions are then a drop).
+    pub error: Option<&'static str>,
+}
+
+/// Verdict on an installed megaflow after a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revalidate {
+    /// Still correct as installed.
+    Keep,
+    /// The mask is still safe but the actions changed: install these.
+    Update(Arc<[DpAction]>),
+    /// The megaflow covers packets that now need different treatment or
+    /// more bits: remove it (the next packet upcalls again).
+    Delete,
+}
+
+/// The slow path: rule tables, ports and the MAC table.
+#[derive(Debug, Default)]
+pub struct Ofproto {
+    pub pipeline: Pipeline,
+    pub macs: MacTable,
+    ports: PortSet,
+    port_generation: u64,
+}
+
+impl Ofproto {
+    /// A switch with the given ports and no rules (everything drops).
+    pub fn new(ports: PortSet) -> Self {
+        Ofproto { ports, ..Default::default() }
+    }
+
+    /// The ports.
+    pub fn ports(&self) -> &PortSet {
+        &self.ports
+    }
+
+    /// Replaces the port set.
+    pub fn set_ports(&mut self, ports: PortSet) {
+        self.ports = ports;
+        self.port_generation += 1;
+    }
+
+    /// Changes whenever a translation may change (rules, ports, MAC table).
+    pub fn generation(&self) -> u64 {
+        self.pipeline.generation() + self.macs.generation() + self.port_generation
+    }
+
+    /// `ovs-ofctl add-flow` text.
+    pub fn add_flow(&mut self, text: &str) -> Result<Arc<Rule>, ParseError> {
+        let fm: FlowMod = parse_flow(text)?;
+        Ok(self.pipeline.add(&fm))
+    }
+
+    /// `ovs-ofctl del-flows [--strict]` text; returns the deleted rules.
+    pub fn del_flows(&mut self, text: &str, strict: bool) -> Result<Vec<Arc<Rule>>, ParseError> {
+        let spec = parse_match(text)?;
+        let sel = Selector {
+            table: spec.table,
+            m: &spec.m,
+            strict,
+            priority: spec.priority.unwrap_or(super::rule::DEFAULT_PRIORITY),
+            cookie: spec.cookie,
+        };
+        Ok(self.pipeline.delete(&sel))
+    }
+
+    /// `ovs-ofctl mod-flows [--strict]` text (match and new `actions=`);
+    /// returns how many rules changed.
+    pub fn mod_flows(&mut self, text: &str, strict: bool) -> Result<usize, ParseError> {
+        let fm = parse_flow(text)?;
+        let spec = parse_match(&text[..text.find("actions=").unwrap_or(text.len())])?;
+        let sel = Selector { table: spec.table, m: &fm.m, strict, priority: fm.priority, cookie: spec.cookie };
+        Ok(self.pipeline.modify(&sel, &fm.actions))
+    }
+
+    /// Translates `key` (with `in_port` set) without side effects.
+    pub fn translate(&self, key: &FlowKey, now: u64) -> Xlate {
+        let mut c = Ctx::new(self, key, now);
+        c.xlate_table(0);
+        c.finish(key)
+    }
+
+    /// Translates and applies side effects (MAC learning). Call from the
+    /// upcall handler; if `generation()` changed, revalidate.
+    pub fn upcall(&mut self, key: &FlowKey, now: u64) -> Xlate {
+        let x = self.translate(key, now);
+        let Some(l) = x.learn else { return x };
+        let g = self.macs.generation();
+        self.macs.learn(l, now);
+        if self.macs.generation() == g {
+            return x;
+        }
+        // OVS learns before it looks the destination up: a frame to its own
+        // source address must see the new entry (and be dropped).
+        self.translate(key, now)
+    }
+
+    /// Re-translates an installed megaflow (`key`, `mask`, `actions`) under
+    /// the current state and says whether it may stay.
+    pub fn revalidate(&self, key: &FlowKey, mask: &FlowKey, actions: &[DpAction], now: u64) -> Revalidate {
+        let k = key.masked(mask);
+        let x = self.translate(&k, now);
+        // The new translation may only depend on bits the megaflow pins.
+        if x.mask.words.iter().zip(mask.words.iter()).any(|(n, o)| n & !o != 0) {
+            return Revalidate::Delete;
+        }
+        if *x.actions == *actions {
+            Revalidate::Keep
+        } else {
+            Revalidate::Update(x.actions)
+        }
+    }
+}
+
+/// Fields the commit step may emit, in OVS's commit order (L2 before the
+/// VLAN step, then L3, then L4).
+const COMMIT_L2: &[Field] = &[Field::DlSrc, Field::DlDst];
+const COMMIT_L3L4: &[Field] = &[Field::NwSrc, Field::NwDst, Field::NwTos, Field::NwTtl, Field::TpSrc, Field::TpDst];
+
+struct Ctx<'a> {
+    of: &'a Ofproto,
+    now: u64,
+    flow: FlowKey,
+    base: FlowKey,
+    wc: FlowKey,
+    /// Bits rewritten by actions (candidates for commit).
+    written: FlowKey,
+    out: Vec<DpAction>,
+    depth: u32,
+    table: u8,
+    rules: Vec<Arc<Rule>>,
+    learn: Option<Learn>,
+    error: Option<&'static str>,
+}
+
+fn wc_add(wc: &mut FlowKey, f: Field, bits: u128) {
+    let v = wc.get(f) | bits;
+    wc.set(f, v);
+}
+
+impl<'a> Ctx<'a> {
+    fn new(of: &'a Ofproto, key: &FlowKey, now: u64) -> Self {
+        let mut wc = FlowKey::ZERO;
+        // Always examined, like OVS's xlate_wc_init.
+        wc_add(&mut wc, Field::InPort, u128::MAX);
+        wc_add(&mut wc, Field::DlType, u128::MAX);
+        let dl = key.get(Field::DlType);
+        if dl == ETH_IP || dl == ETH_IPV6 {
+            wc_add(&mut wc, Field::NwFrag, u128::from(FRAG_ANY | FRAG_LATER));
+        }
+        Ctx {
+            of,
+            now,
+            flow: *key,
+            base: *key,
+            wc,
+            written: FlowKey::ZERO,
+            out: Vec::new(),
+            depth: 0,
+            table: 0,
+            rules: Vec::new(),
+            learn: None,
+            error: None,
+        }
+    }
+
+    fn finish(mut self, key: &FlowKey) -> Xlate {
+        let dl = key.get(Field::DlType);
+        let proto = key.get(Field::NwProto);
+        // ICMP type/code are 8-bit values in 16-bit slots: their high
+        // bytes are always zero, so need no matching -- provided every
+        // covered packet is ICMP (nw_proto pinned).
+        let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+        if icmp && self.wc.get(Field::NwProto) == 0xff {
+            let (s, d) = (self.wc.get(Field::TpSrc) & 0xff, self.wc.get(Field::TpDst) & 0xff);
+            self.wc.set(Field::TpSrc, s);
+            self.wc.set(Field::TpDst, d);
+        }
+        // Later fragments have no ports (extraction leaves them zero).
+        if (dl == ETH_IP || dl == ETH_IPV6) && key.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0 {
+            self.wc.set(Field::TpSrc, 0);
+            self.wc.set(Field::TpDst, 0);
+        }
+        // Matching any TCI bit implies matching "a tag is present".
+        for f in [Field::VlanTci0, Field::VlanTci1] {
+            if self.wc.get(f) != 0 {
+                wc_add(&mut self.wc, f, u128::from(VLAN_CFI));
+            }
+        }
+        if self.error.is_some() {
+            self.out.clear();
+        }
+        Xlate { actions: self.out.into(), mask: self.wc, rules: self.rules, learn: self.learn, error: self.error }
+    }
+
+    fn xlate_table(&mut self, t: u8) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.depth >= MAX_DEPTH {
+            self.error = Some("over max translation depth (resubmit/goto_table loop?)");
+            return;
+        }
+        let of: &'a Ofproto = self.of;
+        let Some(table) = of.pipeline.table(t) else { return };
+        let Some(rule) = table.lookup(&self.flow, &mut self.wc) else { return };
+        self.rules.push(rule.clone());
+        let saved = self.table;
+        self.table = t;
+        self.depth += 1;
+        self.do_actions(&rule.actions);
+        self.depth -= 1;
+        self.table = saved;
+    }
+
+    fn is_ip_any(&self) -> bool {
+        let dl = self.flow.get(Field::DlType);
+        dl == ETH_IP || dl == ETH_IPV6
+    }
+
+    fn do_actions(&mut self, actions: &[Action]) {
+        for a in actions {
+            if self.error.is_some() {
+                return;
+            }
+            match *a {
+                Action::Output(p) => {
+                    // OpenFlow never sends back out of the input port
+                    // implicitly; IN_PORT does that.
+                    if u128::from(p) != self.flow.get(Field::InPort) {
+                        self.output(p);
+                    }
+                }
+                Action::InPort => self.output(self.flow.get(Field::InPort) as u32),
+                Action::Normal => self.normal(),
+                Action::GotoTable(t) => self.xlate_table(t),
+                Action::Resubmit { port, table } => {
+                    let old = self.flow.get(Field::InPort);
+                    if let Some(p) = port {
+                        self.flow.set(Field::InPort, p.into());
+                    }
+                    self.xlate_table(table.unwrap_or(self.table));
+                    self.flow.set(Field::InPort, old);
+                }
+                Action::SetField { field, value, mask } => {
+                    if self.set_prereq_ok(field) {
+                        let v = (self.flow.get(field) & !mask) | (value & mask);
+                        self.flow.set(field, v);
+                        wc_add(&mut self.wc, field, mask);
+                        wc_add(&mut self.written, field, mask);
+                    }
+                }
+                Action::DecTtl => {
+                    wc_add(&mut self.wc, Field::NwTtl, 0xff);
+                    if self.is_ip_any() {
+                        let ttl = self.flow.get(Field::NwTtl);
+                        if ttl <= 1 {
+                            // OVS would send to the controller; we have
+                            // none: stop this rule's actions (callers go on).
+                            return;
+                        }
+                        self.flow.set(Field::NwTtl, ttl - 1);
+                        wc_add(&mut self.written, Field::NwTtl, 0xff);
+                    }
+                }
+                Action::PushVlan(tpid) => {
+                    self.touch_vlan();
+                    let (t0, p0) = (self.flow.get(Field::VlanTci0), self.flow.get(Field::VlanTpid0));
+                    self.flow.set(Field::VlanTci1, t0);
+                    self.flow.set(Field::VlanTpid1, p0);
+                    self.flow.set(Field::VlanTci0, t0 | u128::from(VLAN_CFI));
+                    self.flow.set(Field::VlanTpid0, tpid.into());
+                }
+                Action::PopVlan => {
+                    self.touch_vlan();
+                    let (t1, p1) = (self.flow.get(Field::VlanTci1), self.flow.get(Field::VlanTpid1));
+                    self.flow.set(Field::VlanTci0, t1);
+                    self.flow.set(Field::VlanTpid0, p1);
+                    self.flow.set(Field::VlanTci1, 0);
+                    self.flow.set(Field::VlanTpid1, 0);
+                }
+                Action::SetVlanVid { vid, push_if_needed } => self.set_tci(0x0fff, vid.into(), push_if_needed),
+                Action::SetVlanPcp { pcp, push_if_needed } => {
+                    self.set_tci(0xe000, u128::from(pcp) << 13, push_if_needed)
+                }
+            }
+        }
+    }
+
+    /// Rewrites bits of the outer TCI; pushes a tag first when the packet
+    /// has none and `push` is set (OpenFlow 1.0 `mod_vlan_*`).
+    fn set_tci(&mut self, bits: u128, value: u128, push: bool) {
+        wc_add(&mut self.wc, Field::VlanTci0, bits | u128::from(VLAN_CFI));
+        let tci = self.flow.get(Field::VlanTci0);
+        let tagged = tci & u128::from(VLAN_CFI) != 0;
+        if !tagged && !push {
+            return;
+        }
+        self.touch_vlan();
+        if !tagged {
+            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+        }
+        self.flow.set(Field::VlanTci0, (tci & !bits) | value | u128::from(VLAN_CFI));
+    }
+
+    /// The commit step reads the whole tag stack once any tag changes.
+    fn touch_vlan(&mut self) {
+        for f in [Field::VlanTci0, Field::VlanTpid0, Field::VlanTci1, Field::VlanTpid1] {
+            wc_add(&mut self.wc, f, u128::MAX);
+        }
+    }
+
+    /// Whether the packet has `field` (un-wildcarding what that depends on).
+    fn set_prereq_ok(&mut self, field: Field) -> bool {
+        let dl = self.flow.get(Field::DlType);
+        match field {
+            Field::DlSrc | Field::DlDst => true,
+            Field::NwSrc | Field::NwDst => dl == ETH_IP,
+            Field::NwTos | Field::NwTtl => dl == ETH_IP || dl == ETH_IPV6,
+            Field::TpSrc | Field::TpDst => {
+                if !(dl == ETH_IP || dl == ETH_IPV6) {
+                    return false;
+                }
+                wc_add(&mut self.wc, Field::NwProto, 0xff);
+                let proto = self.flow.get(Field::NwProto);
+                matches!(proto, 6 | 17 | 132) && self.flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
+            }
+            _ => false,
+        }
+    }
+
+    fn output(&mut self, port: u32) {
+        if self.of.ports.mode(port).is_none() {
+            return; // nonexistent port: nothing is sent (like OVS)
+        }
+        self.commit();
+        self.out.push(DpAction::Output(port));
+    }
+
+    /// Emits the rewrites needed to make the datapath packet (`base`) look
+    /// like the current flow.
+    fn commit(&mut self) {
+        self.commit_fields(COMMIT_L2);
+        self.commit_vlan();
+        self.commit_fields(COMMIT_L3L4);
+    }
+
+    fn commit_fields(&mut self, fields: &[Field]) {
+        for &f in fields {
+            let w = self.written.get(f);
+            if w == 0 {
+                continue;
+            }
+            let (cur, base) = (self.flow.get(f), self.base.get(f));
+            if (cur ^ base) & w != 0 {
+                self.out.push(DpAction::SetField { field: f, value: cur & w, mask: w });
+                self.base.set(f, (base & !w) | (cur & w));
+            }
+        }
+    }
+
+    fn commit_vlan(&mut self) {
+        let tags = |k: &FlowKey| -> Vec<(u16, u16)> {
+            let mut v = Vec::with_capacity(2);
+            for (tci, tpid) in [(Field::VlanTci0, Field::VlanTpid0), (Field::VlanTci1, Field::VlanTpid1)] {
+                let t = k.get(tci) as u16;
+                if t & VLAN_CFI != 0 {
+                    let p = k.get(tpid) as u16;
+                    v.push((if p == 0 { ETH_VLAN } else { p }, t));
+                }
+            }
+            v
+        };
+        let (b, f) = (tags(&self.base), tags(&self.flow));
+        if b == f {
+            return;
+        }
+        // Keep the longest common run of inner tags; pop the rest of the
+        // base's, then push the flow's from inner to outer.
+        let mut common = 0;
+        while common < b.len() && common < f.len() && b[b.len() - 1 - common] == f[f.len() - 1 - common] {
+            common += 1;
+        }
+        for _ in 0..b.len() - common {
+            self.out.push(DpAction::PopVlan);
+        }
+        for &(tpid, tci) in f[..f.len() - common].iter().rev() {
+            self.out.push(DpAction::PushVlan { tpid, tci });
+        }
+        for x in [Field::VlanTci0, Field::VlanTpid0, Field::VlanTci1, Field::VlanTpid1] {
+            self.base.set(x, self.flow.get(x));
+        }
+    }
+
+    /// The `NORMAL` action: VLAN-aware MAC-learning switch.
+    fn normal(&mut self) {
+        wc_add(&mut self.wc, Field::DlSrc, u128::MAX);
+        wc_add(&mut self.wc, Field::DlDst, u128::MAX);
+        wc_add(&mut self.wc, Field::VlanTci0, 0x1fff);
+        let in_port = self.flow.get(Field::InPort) as u32;
+        let Some(in_mode) = self.of.ports.mode(in_port) else { return };
+        let tci = self.flow.get(Field::VlanTci0) as u16;
+        let tagged = tci & VLAN_CFI != 0;
+        let vlan = match in_mode {
+            VlanMode::Trunk if tagged => tci & 0x0fff,
+            VlanMode::Trunk => 0,
+            VlanMode::Access(_) if tagged => return, // tagged frame on an access port
+            VlanMode::Access(v) => v,
+        };
+        let src = self.flow.get(Field::DlSrc) as u64;
+        let dst = self.flow.get(Field::DlDst) as u64;
+        if !is_multicast(src) {
+            self.learn = Some(Learn { mac: src, vlan, port: in_port });
+        }
+        let known = if is_multicast(dst) {
+            None
+        } else {
+            self.of.macs.lookup(dst, vlan, self.now)
+        };
+        match known {
+            Some(p) if p == in_port => {} // already on the right segment
+            Some(p) => {
+                if let Some(m) = self.of.ports.mode(p) {
+                    if m.carries(vlan) {
+                        self.output_normal(p, m, vlan);
+                    }
+                }
+            }
+            None => {
+                let of: &'a Ofproto = self.of;
+                for (p, m) in of.ports.iter() {
+                    if p != in_port && m.carries(vlan) {
+                        self.output_normal(p, m, vlan);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Outputs to `port` with the tag that port wants for `vlan`.
+    fn output_normal(&mut self, port: u32, mode: VlanMode, vlan: u16) {
+        let tci = self.flow.get(Field::VlanTci0) as u16;
+        let want = match mode {
+            VlanMode::Trunk if vlan != 0 => (tci & 0xe000) | VLAN_CFI | vlan,
+            _ => 0,
+        };
+        if want == tci {
+            self.output(port);
+            return;
+        }
+        self.touch_vlan();
+        let saved = self.flow;
+        self.flow.set(Field::VlanTci0, want.into());
+        if want != 0 && tci & VLAN_CFI == 0 {
+            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+        }
+        self.output(port);
+        self.flow = saved;
+    }
+}
+
+#[cfg(test)]
+mod tests;
