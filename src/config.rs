@@ -24,6 +24,9 @@ pub struct Config {
     /// Ports, in order; a port's OpenFlow number defaults to its position + 1.
     #[serde(default, rename = "port")]
     pub ports: Vec<PortConfig>,
+    /// Caches and rules.
+    #[serde(default)]
+    pub datapath: crate::datapath::DatapathConfig,
     /// Static port-to-port forwarding: every packet received on `from` is sent to `to`.
     #[serde(default, rename = "xconnect")]
     pub xconnects: Vec<XconnectConfig>,

@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod config;
 pub mod control;
+pub mod datapath;
 pub mod dpdk;
 pub mod flow;
 pub mod netdev;

@@ -2,24 +2,28 @@
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
 use crate::config::{parse_affinity, Config, PmdConfig, PortConfig, PortType};
+use crate::datapath::dump::FlowDump;
+use crate::datapath::{Datapath, Shared};
 use crate::dpdk::{lcore, Eal};
 use crate::netdev::dpdk::DpdkPort;
 use crate::netdev::mempools::MempoolRegistry;
 use crate::netdev::vhost::VhostPort;
 use crate::netdev::{Port, RxPoll, TxSend};
+use crate::ofproto::normal::{MacTable, PortSet};
+use crate::ofproto::table::Rule;
+use crate::ofproto::xlate::Ofproto;
 use crate::pmd::assign::RxqLoad;
 use crate::pmd::capture::{PcapWriter, Taps};
 use crate::pmd::load::LoadTracker;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
-use crate::pmd::{
-    assign, CrossConnect, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry,
-};
+use crate::pmd::{assign, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry};
 use anyhow::{anyhow, bail, Context};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Sets the log filter from a tracing filter spec.
@@ -33,8 +37,6 @@ pub struct PortEntry {
     pub ofport: u32,
     /// The port itself.
     pub port: Box<dyn Port>,
-    /// Where the cross-connect sends what it receives (a port slot).
-    pub xconnect: Option<usize>,
     /// Rx queues pinned to cores: (queue, core).
     pub rxq_affinity: Vec<(u16, usize)>,
 }
@@ -80,6 +82,57 @@ pub struct Rebalance {
     pub variance_after: f64,
 }
 
+/// The rule tables at start: the config's flows, its flows file, and its
+/// cross-connects as `in_port=A,actions=output:B` rules. A bad rule is
+/// refused with where and why.
+fn build_datapath(cfg: &Config, ports: &[Option<PortEntry>]) -> anyhow::Result<Shared> {
+    let ofports: Vec<Option<u32>> = ports.iter().map(|p| p.as_ref().map(|p| p.ofport)).collect();
+    let mut of = Ofproto::new(PortSet::trunks(ofports.iter().flatten().copied()));
+    of.macs = MacTable::new(cfg.datapath.mac_ageing_s);
+    let mut rules: Vec<(String, String)> = cfg
+        .datapath
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (format!("datapath.flows[{i}]"), f.clone()))
+        .collect();
+    if let Some(path) = &cfg.datapath.flows_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("datapath.flows_file: cannot read {}", path.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if !line.is_empty() && !line.starts_with('#') {
+                rules.push((
+                    format!("{} line {}", path.display(), n + 1),
+                    line.to_owned(),
+                ));
+            }
+        }
+    }
+    let ofport_of = |name: &str| {
+        cfg.ports
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| cfg.ofport(i))
+            .expect("validated")
+    };
+    for (i, x) in cfg.xconnects.iter().enumerate() {
+        rules.push((
+            format!("xconnect[{i}]"),
+            format!(
+                "in_port={},actions=output:{}",
+                ofport_of(&x.from),
+                ofport_of(&x.to)
+            ),
+        ));
+    }
+    for (place, text) in rules {
+        of.add_flow(&text)
+            .map_err(|e| anyhow!("config: {place}: {text:?}: {e}"))?;
+    }
+    Ok(Shared::new(of, ofports, cfg.datapath.clone()))
+}
+
 /// The PMD index a pinned queue goes to (None: not pinned, or pinned to a
 /// core without a PMD, which is warned about and ignored).
 fn pinned_pmd(cores: &[usize], affinity: &[(u16, usize)], queue: u16) -> Option<usize> {
@@ -97,6 +150,8 @@ fn pinned_pmd(cores: &[usize], affinity: &[(u16, usize)], queue: u16) -> Option<
 
 /// The running switch. Fields drop in this order: PMDs, ports, pools, EAL.
 pub struct Switch {
+    /// Rule tables and what the PMDs' datapaths share.
+    pub dp: Arc<Shared>,
     /// PMD cores, by PMD index.
     pub cores: Vec<usize>,
     /// Rx queue placement state.
@@ -248,21 +303,11 @@ impl Switch {
                 name: pc.name.clone(),
                 ofport: cfg.ofport(i),
                 port,
-                xconnect: None,
                 rxq_affinity: Vec::new(),
             }));
         }
         pools.record_baseline();
-        let index = |name: &str| cfg.ports.iter().position(|p| p.name == name);
-        for x in &cfg.xconnects {
-            let from = index(&x.from).expect("validated");
-            ports[from].as_mut().expect("just opened").xconnect =
-                Some(index(&x.to).expect("validated"));
-        }
-        let xmap: Vec<Option<usize>> = ports
-            .iter()
-            .map(|p| p.as_ref().and_then(|p| p.xconnect))
-            .collect();
+        let dp = Arc::new(build_datapath(cfg, &ports)?);
 
         let mut rxqs: Vec<(usize, Box<dyn RxPoll>)> = Vec::new();
         let mut txqs: Vec<Vec<Option<Box<dyn TxSend>>>> = (0..n_pmds).map(|_| Vec::new()).collect();
@@ -312,12 +357,13 @@ impl Switch {
         };
         let taps = Arc::new(Taps::default());
         let mut pmds = Vec::new();
+        let tsc_hz = lcore::tsc_hz();
         for ((core, entries), tx) in cores.iter().zip(per_pmd).zip(txqs) {
             pmds.push(PmdHandle::spawn(
                 *core,
                 entries,
                 tx,
-                CrossConnect::new(xmap.clone()),
+                Datapath::new(dp.clone(), *core, tsc_hz),
                 settings,
                 taps.clone(),
                 stop.clone(),
@@ -325,6 +371,7 @@ impl Switch {
         }
         let baselines = vec![PmdSnapshot::default(); pmds.len()];
         Ok(Switch {
+            dp,
             cores,
             balance: Balance {
                 cfg: cfg.pmd.clone(),
@@ -431,9 +478,9 @@ impl Switch {
             name: pc.name,
             ofport,
             port,
-            xconnect: None,
             rxq_affinity: affinity,
         });
+        self.ports_changed()?;
         Ok(slot)
     }
 
@@ -444,12 +491,8 @@ impl Switch {
             .port_index(name)
             .ok_or_else(|| anyhow!("no port named {name:?}"))?;
         self.post_all(|| vec![PmdCommand::RemovePort(slot)])?;
-        for p in self.ports.iter_mut().flatten() {
-            if p.xconnect == Some(slot) {
-                p.xconnect = None;
-            }
-        }
         let mut entry = self.ports[slot].take().expect("found above");
+        self.ports_changed()?;
         entry.port.stop();
         self.pools.remove_user(&entry.name);
         drop(entry);
@@ -457,26 +500,88 @@ impl Switch {
         Ok(())
     }
 
-    /// Cross-connects `from` to `to` (None: stop forwarding from `from`).
+    /// Cross-connects `from` to `to` (None: stop forwarding from `from`):
+    /// the rule `in_port=FROM,actions=output:TO` at the default priority.
     pub fn set_xconnect(&mut self, from: &str, to: Option<&str>) -> anyhow::Result<()> {
-        let f = self
-            .port_index(from)
-            .ok_or_else(|| anyhow!("no port named {from:?}"))?;
-        let t = match to {
-            Some(n) => Some(
-                self.port_index(n)
-                    .ok_or_else(|| anyhow!("no port named {n:?}"))?,
-            ),
-            None => None,
+        let ofport = |n: &str| -> anyhow::Result<u32> {
+            let i = self
+                .port_index(n)
+                .ok_or_else(|| anyhow!("no port named {n:?}"))?;
+            Ok(self.ports[i].as_ref().expect("live").ofport)
         };
-        self.post_all(|| {
-            vec![PmdCommand::Pipeline(PipelineUpdate::Xconnect {
-                from: f,
-                to: t,
-            })]
-        })?;
-        self.ports[f].as_mut().expect("live").xconnect = t;
+        let f = ofport(from)?;
+        match to {
+            Some(t) => {
+                let t = ofport(t)?;
+                self.add_flow(&format!("in_port={f},actions=output:{t}"))?;
+            }
+            None => {
+                self.del_flows(&format!("in_port={f}"), true)?;
+            }
+        }
         Ok(())
+    }
+
+    /// Publishes a change of the rule tables or ports and waits until every
+    /// PMD has revalidated its megaflows: after this returns, no cache
+    /// serves a result from before the change.
+    pub fn sync_datapath(&mut self) -> anyhow::Result<()> {
+        self.dp.changed();
+        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::Revalidate)])
+    }
+
+    /// Tells the slow path which OpenFlow ports exist (NORMAL floods to them).
+    fn ports_changed(&mut self) -> anyhow::Result<()> {
+        let ofports: Vec<Option<u32>> = self
+            .ports
+            .iter()
+            .map(|p| p.as_ref().map(|p| p.ofport))
+            .collect();
+        {
+            let mut slow = self.dp.lock();
+            slow.ofproto
+                .set_ports(PortSet::trunks(ofports.iter().flatten().copied()));
+            slow.ofports = ofports;
+        }
+        self.sync_datapath()
+    }
+
+    /// Adds (or replaces) a rule given in ovs-ofctl syntax.
+    pub fn add_flow(&mut self, text: &str) -> anyhow::Result<()> {
+        self.dp
+            .lock()
+            .ofproto
+            .add_flow(text)
+            .map_err(|e| anyhow!("{e}"))?;
+        self.sync_datapath()
+    }
+
+    /// Deletes the rules matching `text` (strictly: same match and priority).
+    /// Returns how many.
+    pub fn del_flows(&mut self, text: &str, strict: bool) -> anyhow::Result<usize> {
+        let n = self
+            .dp
+            .lock()
+            .ofproto
+            .del_flows(text, strict)
+            .map_err(|e| anyhow!("{e}"))?
+            .len();
+        self.sync_datapath()?;
+        Ok(n)
+    }
+
+    /// Every megaflow of every PMD.
+    pub fn dump_flows(&mut self) -> anyhow::Result<Vec<FlowDump>> {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::DumpFlows(out.clone()))])?;
+        let v = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(v)
+    }
+
+    /// Every rule, with counters brought up to date from the megaflows.
+    pub fn dump_rules(&mut self) -> anyhow::Result<Vec<Arc<Rule>>> {
+        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::PushRuleStats)])?;
+        Ok(self.dp.lock().ofproto.pipeline.dump())
     }
 
     /// The queues as they are placed now, with their measured loads.

@@ -40,6 +40,19 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("capture-status", "capture-status ID"),
     ("capture-stop", "capture-stop ID"),
+    (
+        "add-flow",
+        "add-flow \"FLOW\": add a rule (ovs-ofctl syntax)",
+    ),
+    (
+        "del-flows",
+        "del-flows [--strict] [\"MATCH\"]: delete rules",
+    ),
+    (
+        "dump-flows",
+        "installed megaflows per PMD: match, packets, bytes, used, actions",
+    ),
+    ("dump-rules", "rules with their counters"),
     ("version", "pmdswitch version"),
     ("list-commands", "this list"),
 ];
@@ -149,6 +162,58 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
                 None => Reply::err(format!("no capture {id}")),
             }
         }
+        "add-flow" => match req.args.as_slice() {
+            [text] => match sw.add_flow(text) {
+                Ok(()) => Reply::ok(String::new(), json!(null)),
+                Err(e) => Reply::err(format!("add-flow: {e:#}")),
+            },
+            _ => Reply::err("usage: add-flow \"FLOW\" (ovs-ofctl syntax, quoted as one argument)"),
+        },
+        "del-flows" => {
+            let strict = req.args.iter().any(|a| a == "--strict");
+            let rest: Vec<&String> = req.args.iter().filter(|a| *a != "--strict").collect();
+            let text = match rest.as_slice() {
+                [] => "",
+                [t] => t.as_str(),
+                _ => return Reply::err("usage: del-flows [--strict] [\"MATCH\"]"),
+            };
+            match sw.del_flows(text, strict) {
+                Ok(n) => Reply::ok(format!("deleted {n} rules\n"), json!({ "deleted": n })),
+                Err(e) => Reply::err(format!("del-flows: {e:#}")),
+            }
+        }
+        "dump-flows" => extra(0).unwrap_or_else(|| match sw.dump_flows() {
+            Ok(flows) => {
+                let mut t = String::new();
+                let mut data = Vec::new();
+                for f in &flows {
+                    let (m, a) = (f.match_text(), f.actions_text());
+                    let _ = writeln!(t, "pmd core {}: {m}, packets:{}, bytes:{}, used:{:.3}s, actions:{a}", f.core, f.packets, f.bytes, f.used_s);
+                    data.push(json!({ "core": f.core, "match": m, "actions": a, "packets": f.packets, "bytes": f.bytes, "used_s": f.used_s }));
+                }
+                Reply::ok(t, json!(data))
+            }
+            Err(e) => Reply::err(format!("dump-flows: {e:#}")),
+        }),
+        "dump-rules" => extra(0).unwrap_or_else(|| match sw.dump_rules() {
+            Ok(rules) => {
+                let mut t = String::new();
+                let mut data = Vec::new();
+                for r in &rules {
+                    let _ = writeln!(t, " {r}");
+                    data.push(json!({
+                        "table": r.table,
+                        "priority": r.priority,
+                        "cookie": r.cookie,
+                        "n_packets": r.stats.packets.load(std::sync::atomic::Ordering::Relaxed),
+                        "n_bytes": r.stats.bytes.load(std::sync::atomic::Ordering::Relaxed),
+                        "text": r.to_string(),
+                    }));
+                }
+                Reply::ok(t, json!(data))
+            }
+            Err(e) => Reply::err(format!("dump-rules: {e:#}")),
+        }),
         "version" => Reply::ok(
             format!("pmdswitch {}\n", env!("CARGO_PKG_VERSION")),
             json!(env!("CARGO_PKG_VERSION")),
@@ -253,6 +318,22 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
         for (n, v) in &drops {
             let _ = writeln!(t, "    {n}: {v}");
         }
+        let avg_sub = if s.megaflow_hits == 0 {
+            0.0
+        } else {
+            s.subtable_lookups as f64 / s.megaflow_hits as f64
+        };
+        let _ = writeln!(t, "  emc hits: {}", s.emc_hits);
+        let _ = writeln!(t, "  smc hits: {}", s.smc_hits);
+        let _ = writeln!(t, "  megaflow hits: {}", s.megaflow_hits);
+        let _ = writeln!(t, "  avg. subtable lookups per megaflow hit: {avg_sub:.2}");
+        let _ = writeln!(t, "  miss with success upcall: {}", s.upcalls);
+        let _ = writeln!(
+            t,
+            "  miss with failed upcall: {}",
+            s.drops[DropReason::UpcallFailed as usize]
+        );
+        let _ = writeln!(t, "  partly parsed packets: {}", s.partial_parse);
         let _ = writeln!(t, "  iterations: {}", s.iterations);
         let _ = writeln!(t, "  idle cycles: {idle} ({:.2}%)", pct(idle, total));
         let _ = writeln!(t, "  processing cycles: {busy} ({:.2}%)", pct(busy, total));
@@ -270,6 +351,12 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             "packets_sent": s.tx_packets,
             "packets_dropped": s.total_drops(),
             "drops": drops,
+            "emc_hits": s.emc_hits,
+            "smc_hits": s.smc_hits,
+            "megaflow_hits": s.megaflow_hits,
+            "avg_subtable_lookups_per_megaflow_hit": avg_sub,
+            "upcalls": s.upcalls,
+            "partial_parse": s.partial_parse,
             "iterations": s.iterations,
             "idle_cycles": idle,
             "processing_cycles": busy,

@@ -77,6 +77,18 @@ impl Mbuf {
         self.raw().port
     }
 
+    /// A copy in a new buffer from the same pool, or `None` when the pool
+    /// is exhausted. Unlike [`Mbuf::share`], later writes to either packet
+    /// do not show in the other.
+    pub fn deep_copy(&self) -> Option<Mbuf> {
+        let m = self.raw();
+        // SAFETY: the mbuf is valid and its pool outlives it; rte_pktmbuf_copy
+        // returns a fresh mbuf we own, or null.
+        let c = unsafe { dpdk_sys::rte_pktmbuf_copy(self.0.as_ptr(), m.pool, 0, u32::MAX) };
+        // SAFETY: non-null means a new, owned, single-segment copy.
+        NonNull::new(c).map(|p| unsafe { Mbuf::from_raw(p) })
+    }
+
     /// Another reference to the same buffer (refcount + 1), for sending one
     /// packet to several ports without copying. Writers must copy first.
     pub fn share(&self) -> Mbuf {

@@ -1,3 +1,4 @@
 //! Flow keys, masks and (later) actions.
 pub mod actions;
+pub mod hash;
 pub mod key;

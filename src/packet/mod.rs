@@ -1,2 +1,3 @@
 //! Packet parsing.
 pub mod buf;
+pub mod extract;

@@ -55,6 +55,12 @@ impl OutputBatches {
         self.hold = ticks;
     }
 
+    /// The current loop iteration's start (TSC).
+    #[inline(always)]
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
     /// Records the start of a loop iteration: the time packets queued in it get.
     #[inline(always)]
     pub fn set_now(&mut self, now: u64) {

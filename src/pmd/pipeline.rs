@@ -16,6 +16,14 @@ pub enum PipelineUpdate {
     },
     /// A port went away: nothing may be sent to it any more.
     PortRemoved(usize),
+    /// The shared rule tables changed: revalidate before the next packet.
+    Revalidate,
+    /// Add the megaflows' counts to their rules' counters.
+    PushRuleStats,
+    /// Append every megaflow held to the list.
+    DumpFlows(std::sync::Arc<std::sync::Mutex<Vec<crate::datapath::dump::FlowDump>>>),
+    /// Change the EMC insertion probability.
+    EmcInsertInvProb(u32),
 }
 
 /// Per-PMD packet processing.
@@ -73,6 +81,10 @@ impl Pipeline for CrossConnect {
                     *slot = to;
                 }
             }
+            PipelineUpdate::Revalidate
+            | PipelineUpdate::PushRuleStats
+            | PipelineUpdate::DumpFlows(_)
+            | PipelineUpdate::EmcInsertInvProb(_) => {}
             PipelineUpdate::PortRemoved(p) => {
                 for slot in self.map.iter_mut() {
                     if *slot == Some(p) {

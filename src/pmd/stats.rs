@@ -29,20 +29,65 @@ impl Counter {
 pub enum DropReason {
     /// The tx queue was full.
     TxFull,
-    /// Nothing says where the packet should go.
+    /// Nothing says where the packet should go (no rule output, or a port
+    /// that is gone).
     NoOutput,
+    /// A rule said drop.
+    Action,
+    /// TTL expired on dec_ttl.
+    TtlExpired,
+    /// Too short to be an Ethernet frame.
+    Malformed,
+    /// A VLAN push found no headroom, or a copy for a second output found
+    /// no buffer.
+    NoBuffer,
+    /// The upcall could not produce a megaflow for the packet.
+    UpcallFailed,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 2] = [DropReason::TxFull, DropReason::NoOutput];
+    pub const ALL: [DropReason; 7] = [
+        DropReason::TxFull,
+        DropReason::NoOutput,
+        DropReason::Action,
+        DropReason::TtlExpired,
+        DropReason::Malformed,
+        DropReason::NoBuffer,
+        DropReason::UpcallFailed,
+    ];
     /// Name for reports.
     pub fn name(self) -> &'static str {
         match self {
             DropReason::TxFull => "tx_full",
             DropReason::NoOutput => "no_output",
+            DropReason::Action => "action_drop",
+            DropReason::TtlExpired => "ttl_expired",
+            DropReason::Malformed => "malformed",
+            DropReason::NoBuffer => "no_buffer",
+            DropReason::UpcallFailed => "upcall_failed",
         }
     }
+}
+
+/// Where a packet's flow was found: the datapath's per-PMD lookup counters.
+#[derive(Debug, Default)]
+pub struct LookupCounters {
+    /// Exact-match cache hits.
+    pub emc_hits: Counter,
+    /// Signature match cache hits.
+    pub smc_hits: Counter,
+    /// Megaflow classifier hits.
+    pub megaflow_hits: Counter,
+    /// Subtables searched for those hits (average = this / megaflow_hits).
+    pub subtable_lookups: Counter,
+    /// Misses sent to the rule tables.
+    pub upcalls: Counter,
+    /// Packets that parsed only partly (truncated or malformed headers);
+    /// they are still switched by what was parsed, as OVS does.
+    pub partial_parse: Counter,
+    /// Megaflows revalidation removed or changed.
+    pub revalidated: Counter,
 }
 
 /// Most ports a switch can have at once (port slots).
@@ -96,6 +141,8 @@ pub struct PmdStats {
     pub sleep_cycles: Counter,
     /// Rx polls by how many packets they returned (0..=32).
     pub burst_hist: [Counter; BURST_SIZE + 1],
+    /// Where flows were found.
+    pub lookups: LookupCounters,
     /// Per port, indexed by the switch's port index.
     pub ports: Vec<PortCounters>,
     /// Bumped (SeqCst) at the top of every iteration; see `quiesce`.
@@ -116,6 +163,7 @@ impl PmdStats {
             drops: Default::default(),
             sleep_cycles: Counter::default(),
             burst_hist: std::array::from_fn(|_| Counter::default()),
+            lookups: LookupCounters::default(),
             ports: (0..MAX_PORTS).map(|_| PortCounters::default()).collect(),
             epoch: AtomicU64::new(0),
             running: AtomicBool::new(false),
@@ -155,6 +203,18 @@ pub struct PmdSnapshot {
     pub drops: Vec<u64>,
     /// Rx polls by packets returned.
     pub burst_hist: Vec<u64>,
+    /// EMC, SMC, megaflow hits, subtable lookups, upcalls, partial parses.
+    pub emc_hits: u64,
+    /// SMC hits.
+    pub smc_hits: u64,
+    /// Megaflow hits.
+    pub megaflow_hits: u64,
+    /// Subtables searched for megaflow hits.
+    pub subtable_lookups: u64,
+    /// Upcalls.
+    pub upcalls: u64,
+    /// Partly parsed packets.
+    pub partial_parse: u64,
 }
 
 impl PmdStats {
@@ -169,6 +229,12 @@ impl PmdStats {
             tx_packets: self.ports.iter().map(|p| p.tx.get()).sum(),
             drops: self.drops.iter().map(Counter::get).collect(),
             burst_hist: self.burst_hist.iter().map(Counter::get).collect(),
+            emc_hits: self.lookups.emc_hits.get(),
+            smc_hits: self.lookups.smc_hits.get(),
+            megaflow_hits: self.lookups.megaflow_hits.get(),
+            subtable_lookups: self.lookups.subtable_lookups.get(),
+            upcalls: self.lookups.upcalls.get(),
+            partial_parse: self.lookups.partial_parse.get(),
         }
     }
 }
@@ -191,6 +257,12 @@ impl PmdSnapshot {
             tx_packets: self.tx_packets.saturating_sub(base.tx_packets),
             drops: sub(&self.drops, &base.drops),
             burst_hist: sub(&self.burst_hist, &base.burst_hist),
+            emc_hits: self.emc_hits.saturating_sub(base.emc_hits),
+            smc_hits: self.smc_hits.saturating_sub(base.smc_hits),
+            megaflow_hits: self.megaflow_hits.saturating_sub(base.megaflow_hits),
+            subtable_lookups: self.subtable_lookups.saturating_sub(base.subtable_lookups),
+            upcalls: self.upcalls.saturating_sub(base.upcalls),
+            partial_parse: self.partial_parse.saturating_sub(base.partial_parse),
         }
     }
 

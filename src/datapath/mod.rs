@@ -1,0 +1,301 @@
+//! The datapath: what a PMD does with each packet once it is received.
+//!
+//! ```text
+//! extract + hash -> EMC -> SMC -> dpcls (batch) -> upcall (rule tables)
+//!                -> actions, per run of packets of one megaflow -> output batches
+//! ```
+//!
+//! Each PMD owns its caches. The rule tables live in [`Shared`], behind a
+//! mutex taken only on a miss (upcall) and on revalidation. Whenever the
+//! rules, the ports or the MAC table change, the change is published by
+//! bumping [`Shared::generation`]; a PMD that sees a new generation
+//! revalidates every megaflow it holds before it processes another packet,
+//! and the control thread waits for every PMD's acknowledgement before it
+//! answers, so no cache serves a stale result after a change is acknowledged.
+pub mod dump;
+pub mod pipeline;
+
+use crate::cache::dpcls::Dpcls;
+use crate::cache::emc::Emc;
+use crate::cache::smc::{Smc, SMC_DEFAULT_ENTRIES};
+use crate::flow::actions::DpAction;
+use crate::flow::key::{Field, FlowKey};
+use crate::ofproto::table::Rule;
+use crate::ofproto::xlate::{Ofproto, Revalidate};
+use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Datapath settings (`[datapath]` in the config).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatapathConfig {
+    /// Insert one EMC miss in this many (OVS's `emc-insert-inv-prob`); 0 turns the EMC off.
+    #[serde(default = "default_emc_inv_prob")]
+    pub emc_insert_inv_prob: u32,
+    /// Use the signature match cache (OVS's `smc-enable`).
+    #[serde(default)]
+    pub smc: bool,
+    /// SMC entries.
+    #[serde(default = "default_smc_entries")]
+    pub smc_entries: usize,
+    /// Rules in ovs-ofctl syntax, installed at start.
+    #[serde(default)]
+    pub flows: Vec<String>,
+    /// A file of rules, one per line (`#` comments), installed at start.
+    pub flows_file: Option<std::path::PathBuf>,
+    /// MAC learning table ageing for NORMAL, seconds.
+    #[serde(default = "default_ageing")]
+    pub mac_ageing_s: u64,
+}
+
+fn default_emc_inv_prob() -> u32 {
+    100
+}
+fn default_smc_entries() -> usize {
+    SMC_DEFAULT_ENTRIES
+}
+fn default_ageing() -> u64 {
+    300
+}
+
+impl Default for DatapathConfig {
+    fn default() -> Self {
+        DatapathConfig {
+            emc_insert_inv_prob: default_emc_inv_prob(),
+            smc: false,
+            smc_entries: default_smc_entries(),
+            flows: Vec::new(),
+            flows_file: None,
+            mac_ageing_s: default_ageing(),
+        }
+    }
+}
+
+/// The slow path's state: rule tables and which OpenFlow port each port
+/// slot has.
+#[derive(Debug)]
+pub struct SlowPath {
+    /// Rule tables, MAC learning, ports for NORMAL.
+    pub ofproto: Ofproto,
+    /// OpenFlow port number of each port slot (None: free slot).
+    pub ofports: Vec<Option<u32>>,
+}
+
+/// What the control thread and the PMDs share.
+#[derive(Debug)]
+pub struct Shared {
+    /// The slow path, locked on upcalls and revalidation only.
+    pub slow: Mutex<SlowPath>,
+    /// Bumped after every change the caches must see.
+    pub generation: AtomicU64,
+    /// Cache settings.
+    pub config: DatapathConfig,
+}
+
+impl Shared {
+    /// Shared state with `ofproto` and the port slots' OpenFlow numbers.
+    pub fn new(ofproto: Ofproto, ofports: Vec<Option<u32>>, config: DatapathConfig) -> Self {
+        Shared {
+            slow: Mutex::new(SlowPath { ofproto, ofports }),
+            generation: AtomicU64::new(1),
+            config,
+        }
+    }
+
+    /// Publishes a change (the PMDs revalidate before their next packet).
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Locks the slow path.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, SlowPath> {
+        self.slow.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A megaflow's value in a PMD's classifier.
+#[derive(Debug, Clone)]
+pub struct FlowEntry {
+    /// What matching packets get.
+    pub actions: Arc<[DpAction]>,
+    /// The rules the translation went through (their counters get this
+    /// megaflow's packets when stats are pushed).
+    pub rules: Arc<[Arc<Rule>]>,
+    /// Packets and bytes that hit it.
+    pub packets: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Packets and bytes already added to the rules' counters.
+    pushed: (u64, u64),
+    /// TSC of the last hit.
+    pub used: u64,
+}
+
+/// One PMD's caches and its view of the shared state.
+pub struct Datapath {
+    shared: Arc<Shared>,
+    seen: u64,
+    emc: Emc<u32>,
+    smc: Option<Smc>,
+    dpcls: Dpcls<FlowEntry>,
+    /// OpenFlow number of each port slot (0: none).
+    ofport_of_slot: Vec<u32>,
+    /// Port slot + 1 of each OpenFlow number (0: none).
+    slot_of_ofport: Vec<u16>,
+    tsc_hz: u64,
+    /// Lookups until the dpcls subtables are re-ranked.
+    rerank_in: u32,
+    /// The core of the PMD it belongs to (for dumps).
+    core: usize,
+}
+
+/// Packets between re-rankings of the dpcls subtables.
+const RERANK_EVERY: u32 = 1 << 20;
+
+impl Datapath {
+    /// The datapath of the PMD on `core`, over `shared`.
+    pub fn new(shared: Arc<Shared>, core: usize, tsc_hz: u64) -> Self {
+        let c = &shared.config;
+        let mut d = Datapath {
+            emc: Emc::new(c.emc_insert_inv_prob),
+            smc: c.smc.then(|| Smc::new(c.smc_entries)),
+            dpcls: Dpcls::new(),
+            seen: 0,
+            ofport_of_slot: Vec::new(),
+            slot_of_ofport: Vec::new(),
+            tsc_hz: tsc_hz.max(1),
+            rerank_in: RERANK_EVERY,
+            core,
+            shared,
+        };
+        d.sync_ports();
+        d
+    }
+
+    fn sync_ports(&mut self) {
+        let slow = self.shared.lock();
+        self.ofport_of_slot = slow.ofports.iter().map(|o| o.unwrap_or(0)).collect();
+        let max = slow.ofports.iter().flatten().max().copied().unwrap_or(0) as usize;
+        self.slot_of_ofport = vec![0; max + 1];
+        for (slot, of) in slow.ofports.iter().enumerate() {
+            if let Some(of) = of {
+                self.slot_of_ofport[*of as usize] = slot as u16 + 1;
+            }
+        }
+    }
+
+    /// Revalidates every megaflow if the shared state changed since the last
+    /// look: each is re-translated; kept, given new actions, or removed.
+    /// Returns how many changed.
+    pub fn revalidate_if_changed(&mut self) -> u64 {
+        let g = self.shared.generation.load(Ordering::Acquire);
+        if g == self.seen {
+            return 0;
+        }
+        self.seen = g;
+        self.sync_ports();
+        let now = crate::dpdk::lcore::rdtsc() / self.tsc_hz;
+        let slow = self.shared.lock();
+        let ids: Vec<u32> = self.dpcls.iter().map(|(id, _)| id).collect();
+        let mut changed = 0;
+        let mut removed = false;
+        for id in ids {
+            let f = self.dpcls.get(id).expect("listed");
+            match slow
+                .ofproto
+                .revalidate(&f.key, &f.mask, &f.value.actions, now)
+            {
+                Revalidate::Keep => {}
+                Revalidate::Update(actions) => {
+                    self.dpcls.value_mut(id).expect("listed").actions = actions;
+                    changed += 1;
+                }
+                Revalidate::Delete => {
+                    self.dpcls.remove(id);
+                    removed = true;
+                    changed += 1;
+                }
+            }
+        }
+        drop(slow);
+        if removed {
+            // EMC entries name flow ids, which a new megaflow may reuse.
+            // (SMC candidates are checked against the megaflow, so they stay.)
+            self.emc.clear();
+        }
+        changed
+    }
+
+    /// Translates a missed packet through the rule tables and installs the
+    /// megaflow; returns its id.
+    fn upcall(&mut self, key: &FlowKey, now_tsc: u64) -> u32 {
+        let now = now_tsc / self.tsc_hz;
+        let mut slow = self.shared.lock();
+        let before = slow.ofproto.generation();
+        let x = slow.ofproto.upcall(key, now);
+        let learned = slow.ofproto.generation() != before;
+        drop(slow);
+        if learned {
+            // A new MAC: megaflows that flooded may now have one port to go to.
+            self.shared.changed();
+        }
+        // dpif-netdev matches in_port exactly in every megaflow; a narrower
+        // mask is always safe.
+        let mut mask = x.mask;
+        mask.set(Field::InPort, Field::InPort.full_mask());
+        let entry = FlowEntry {
+            actions: x.actions,
+            rules: x.rules.into(),
+            packets: 0,
+            bytes: 0,
+            pushed: (0, 0),
+            used: now_tsc,
+        };
+        self.dpcls.insert(key, &mask, entry)
+    }
+
+    /// Adds what each megaflow carried since the last push to its rules' counters.
+    pub fn push_rule_stats(&mut self) {
+        for (_, f) in self.dpcls.iter() {
+            let v = &f.value;
+            let (p, b) = (v.packets - v.pushed.0, v.bytes - v.pushed.1);
+            if p > 0 {
+                for r in v.rules.iter() {
+                    r.stats.add(p, b);
+                }
+            }
+        }
+        let ids: Vec<u32> = self.dpcls.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            let v = self.dpcls.value_mut(id).expect("listed");
+            v.pushed = (v.packets, v.bytes);
+        }
+    }
+
+    /// Every megaflow this PMD holds, for `dump-flows`.
+    pub fn dump(&self, core: usize, now_tsc: u64) -> Vec<dump::FlowDump> {
+        self.dpcls
+            .iter()
+            .map(|(_, f)| dump::FlowDump {
+                core,
+                key: f.key,
+                mask: f.mask,
+                actions: f.value.actions.clone(),
+                packets: f.value.packets,
+                bytes: f.value.bytes,
+                used_s: now_tsc.saturating_sub(f.value.used) as f64 / self.tsc_hz as f64,
+            })
+            .collect()
+    }
+
+    /// Changes the EMC insertion probability (1/`inv_prob`; 0: EMC off).
+    pub fn set_emc_inv_prob(&mut self, inv_prob: u32) {
+        self.emc.set_inv_prob(inv_prob);
+    }
+
+    /// Megaflows held.
+    pub fn flow_count(&self) -> usize {
+        self.dpcls.len()
+    }
+}

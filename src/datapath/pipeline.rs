@@ -1,0 +1,228 @@
+//! The datapath as a PMD pipeline over DPDK mbufs.
+use super::Datapath;
+use crate::dpdk::{Mbuf, MbufBurst, BURST_SIZE};
+use crate::flow::actions::{self, DropReason as ActionDrop, OutputSink};
+use crate::flow::hash::hash_key;
+use crate::flow::key::FlowKey;
+use crate::packet::buf::PacketBuf;
+use crate::packet::extract::extract;
+use crate::pmd::output::OutputBatches;
+use crate::pmd::pipeline::{Pipeline, PipelineUpdate};
+use crate::pmd::stats::{DropReason, PmdStats};
+
+/// Ethernet header: anything shorter cannot be switched.
+const ETH_HLEN: usize = 14;
+const NO_FLOW: u32 = u32::MAX;
+
+/// Where executed packets go: the PMD's output batches, by OpenFlow port.
+struct Sink<'a> {
+    out: &'a mut OutputBatches,
+    stats: &'a PmdStats,
+    slot_of_ofport: &'a [u16],
+}
+
+impl OutputSink<Mbuf> for Sink<'_> {
+    #[inline(always)]
+    fn output(&mut self, port: u32, pkt: Mbuf) {
+        match self.slot_of_ofport.get(port as usize).copied() {
+            Some(s) if s != 0 => self.out.push(s as usize - 1, pkt, self.stats),
+            _ => self.stats.drop(DropReason::NoOutput, 1),
+        }
+    }
+
+    fn clone_pkt(&mut self, pkt: &Mbuf) -> Option<Mbuf> {
+        let c = pkt.deep_copy();
+        if c.is_none() {
+            self.stats.drop(DropReason::NoBuffer, 1);
+        }
+        c
+    }
+
+    fn drop_pkt(&mut self, pkt: Mbuf, why: ActionDrop) {
+        drop(pkt);
+        self.stats.drop(
+            match why {
+                ActionDrop::NoOutput => DropReason::NoOutput,
+                ActionDrop::Explicit => DropReason::Action,
+                ActionDrop::TtlExpired => DropReason::TtlExpired,
+                ActionDrop::NoHeadroom => DropReason::NoBuffer,
+            },
+            1,
+        );
+    }
+}
+
+impl Pipeline for Datapath {
+    fn process(
+        &mut self,
+        in_slot: usize,
+        burst: &mut MbufBurst,
+        out: &mut OutputBatches,
+        stats: &PmdStats,
+    ) {
+        if self.revalidate_if_changed() > 0 {
+            stats.lookups.revalidated.add(1);
+        }
+        let n = burst.len();
+        let now = out.now();
+        let in_port = self.ofport_of_slot.get(in_slot).copied().unwrap_or(0);
+        let mut keys = [FlowKey::ZERO; BURST_SIZE];
+        let mut hashes = [0u32; BURST_SIZE];
+        let mut flow = [NO_FLOW; BURST_SIZE];
+        let mut lens = [0u16; BURST_SIZE];
+        let mut todo: u32 = 0;
+        let mut partial = 0;
+        let pkts = burst.as_slice();
+        for i in 0..n {
+            if let Some(next) = pkts.get(i + 1) {
+                next.prefetch();
+            }
+            let d = pkts[i].data();
+            lens[i] = d.len() as u16;
+            if d.len() < ETH_HLEN {
+                continue; // dropped below: flow stays NO_FLOW
+            }
+            let x = extract(d, in_port, &mut keys[i]);
+            partial += x.malformed.is_some() as u64;
+            hashes[i] = pkts[i]
+                .rss_hash()
+                .unwrap_or_else(|| hash_key(&keys[i], x.map));
+            todo |= 1 << i;
+        }
+        if partial > 0 {
+            stats.lookups.partial_parse.add(partial);
+        }
+
+        // EMC, then SMC, then the classifier, each for what is left.
+        let mut left = todo;
+        let mut m = left;
+        let mut emc_hits = 0;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if let Some(&id) = self.emc.lookup(&keys[i], hashes[i]) {
+                flow[i] = id;
+                left &= !(1 << i);
+                emc_hits += 1;
+            }
+        }
+        stats.lookups.emc_hits.add(emc_hits);
+        if let Some(smc) = &self.smc {
+            let mut m = left;
+            let mut hits = 0;
+            while m != 0 {
+                let i = m.trailing_zeros() as usize;
+                m &= m - 1;
+                if let Some(id) = smc
+                    .lookup(hashes[i])
+                    .filter(|id| self.dpcls.matches(*id, &keys[i]))
+                {
+                    flow[i] = id;
+                    left &= !(1 << i);
+                    self.emc.insert(&keys[i], hashes[i], id);
+                    hits += 1;
+                }
+            }
+            stats.lookups.smc_hits.add(hits);
+        }
+        if left != 0 {
+            let before = self.dpcls.stats();
+            let missed = self.dpcls.lookup_batch(&keys, left, &mut flow);
+            let after = self.dpcls.stats();
+            stats.lookups.megaflow_hits.add(after.hits - before.hits);
+            stats
+                .lookups
+                .subtable_lookups
+                .add(after.subtables_searched - before.subtables_searched);
+            let mut m = left & !missed;
+            while m != 0 {
+                let i = m.trailing_zeros() as usize;
+                m &= m - 1;
+                self.emc.insert(&keys[i], hashes[i], flow[i]);
+                if let Some(smc) = &mut self.smc {
+                    smc.insert(hashes[i], flow[i]);
+                }
+            }
+            let mut m = missed;
+            while m != 0 {
+                let i = m.trailing_zeros() as usize;
+                m &= m - 1;
+                // An earlier miss of this burst may have installed a
+                // megaflow that covers this packet too.
+                let id = match self.dpcls.lookup(&keys[i]) {
+                    Some(id) => id,
+                    None => {
+                        stats.lookups.upcalls.add(1);
+                        self.upcall(&keys[i], now)
+                    }
+                };
+                flow[i] = id;
+                self.emc.insert(&keys[i], hashes[i], id);
+                if let Some(smc) = &mut self.smc {
+                    smc.insert(hashes[i], id);
+                }
+            }
+        }
+        self.rerank_in = self.rerank_in.saturating_sub(n as u32);
+        if self.rerank_in == 0 {
+            self.dpcls.rerank();
+            self.rerank_in = super::RERANK_EVERY;
+        }
+
+        // Execute in arrival order, a run of same-megaflow packets at a time.
+        let Datapath {
+            dpcls,
+            slot_of_ofport,
+            ..
+        } = self;
+        let mut sink = Sink {
+            out,
+            stats,
+            slot_of_ofport,
+        };
+        let mut pkts = burst.drain();
+        let mut i = 0;
+        while i < n {
+            let id = flow[i];
+            let mut j = i + 1;
+            while j < n && flow[j] == id {
+                j += 1;
+            }
+            let run = pkts.by_ref().take(j - i);
+            match (id != NO_FLOW).then(|| dpcls.value_mut(id)).flatten() {
+                Some(entry) => {
+                    entry.packets += (j - i) as u64;
+                    entry.bytes += lens[i..j].iter().map(|l| *l as u64).sum::<u64>();
+                    entry.used = now;
+                    actions::execute(&entry.actions, run, &mut sink);
+                }
+                None => {
+                    let k = run.count() as u64;
+                    stats.drop(DropReason::Malformed, k);
+                }
+            }
+            i = j;
+        }
+    }
+
+    fn update(&mut self, u: &PipelineUpdate) {
+        match u {
+            PipelineUpdate::Revalidate => {
+                self.revalidate_if_changed();
+            }
+            PipelineUpdate::PushRuleStats => self.push_rule_stats(),
+            PipelineUpdate::DumpFlows(out) => {
+                let now = crate::dpdk::lcore::rdtsc();
+                out.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(self.dump(self.core, now));
+            }
+            PipelineUpdate::EmcInsertInvProb(p) => self.set_emc_inv_prob(*p),
+            PipelineUpdate::Xconnect { .. } | PipelineUpdate::PortRemoved(_) => {
+                // Ports and forwarding live in the rule tables: the control
+                // thread changed them there and bumped the generation.
+                self.revalidate_if_changed();
+            }
+        }
+    }
+}

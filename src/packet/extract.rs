@@ -1,0 +1,380 @@
+//! Miniflow extraction: one pass over a packet's headers into a [`FlowKey`],
+//! with a bitmap of the key words written. OVS's `miniflow_extract` is the
+//! reference for what each field means; a packet that is cut short or
+//! malformed is parsed as far as it is valid, never read past its end, and
+//! flagged.
+use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use crate::packet::buf::PacketBuf;
+
+/// Why a packet parsed only in part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Malformed {
+    /// Shorter than an Ethernet header.
+    TruncatedL2,
+    /// A VLAN tag or LLC/SNAP header cut short.
+    TruncatedVlan,
+    /// An ARP, IPv4 or IPv6 header cut short.
+    TruncatedL3,
+    /// An IPv4 header length or total length, or an IPv6 payload length,
+    /// that does not fit the packet.
+    BadIpHeader,
+    /// An IPv6 extension header cut short.
+    BadIpv6ExtHeader,
+    /// A TCP/UDP/SCTP/ICMP header cut short (or a bad TCP data offset).
+    TruncatedL4,
+    /// Neighbour discovery options that do not parse.
+    BadNdOptions,
+}
+
+/// What [`extract`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extracted {
+    /// Bitmap of the key words written: the same for every packet of the
+    /// same protocol stack, so it can key hashes and caches.
+    pub map: u32,
+    /// Offset of the L3 header (0 when there is none).
+    pub l3_ofs: u16,
+    /// Offset of the L4 header (0 when there is none).
+    pub l4_ofs: u16,
+    /// Set when the packet parsed only in part.
+    pub malformed: Option<Malformed>,
+}
+
+const ETH_TYPE_IP: u16 = 0x0800;
+const ETH_TYPE_ARP: u16 = 0x0806;
+const ETH_TYPE_RARP: u16 = 0x8035;
+const ETH_TYPE_IPV6: u16 = 0x86dd;
+const ETH_TYPE_VLAN: u16 = 0x8100;
+const ETH_TYPE_VLAN_8021AD: u16 = 0x88a8;
+/// OVS's dl_type for 802.3 frames without SNAP.
+const DL_TYPE_NONE: u16 = 0x05ff;
+
+const IPPROTO_HOPOPTS: u8 = 0;
+const IPPROTO_ICMP: u8 = 1;
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+const IPPROTO_ROUTING: u8 = 43;
+const IPPROTO_FRAGMENT: u8 = 44;
+const IPPROTO_AH: u8 = 51;
+const IPPROTO_ICMPV6: u8 = 58;
+const IPPROTO_DSTOPTS: u8 = 60;
+const IPPROTO_SCTP: u8 = 132;
+
+#[inline(always)]
+fn be16(d: &[u8], o: usize) -> u16 {
+    u16::from_be_bytes([d[o], d[o + 1]])
+}
+#[inline(always)]
+fn be32(d: &[u8], o: usize) -> u32 {
+    u32::from_be_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]])
+}
+#[inline(always)]
+fn mac(d: &[u8], o: usize) -> u128 {
+    let mut b = [0u8; 8];
+    b[2..].copy_from_slice(&d[o..o + 6]);
+    u64::from_be_bytes(b) as u128
+}
+#[inline(always)]
+fn be128(d: &[u8], o: usize) -> u128 {
+    u128::from_be_bytes(d[o..o + 16].try_into().expect("16 bytes"))
+}
+
+/// Writes fields and records the words they touch.
+struct Out<'k> {
+    key: &'k mut FlowKey,
+    map: u32,
+}
+
+impl Out<'_> {
+    #[inline(always)]
+    fn set(&mut self, f: Field, v: u128) {
+        self.key.set(f, v);
+        self.map |= FlowKey::field_words(f);
+    }
+}
+
+/// Extracts the flow key of an Ethernet frame received on `in_port`. `key`
+/// is cleared first.
+pub fn extract(d: &[u8], in_port: u32, key: &mut FlowKey) -> Extracted {
+    *key = FlowKey::ZERO;
+    let mut o = Out { key, map: 0 };
+    o.set(Field::InPort, in_port as u128);
+    let mut x = Extracted {
+        map: 0,
+        l3_ofs: 0,
+        l4_ofs: 0,
+        malformed: None,
+    };
+    x.malformed = parse_l2(d, &mut o, &mut x).err();
+    x.map = o.map;
+    x
+}
+
+/// [`extract`] for a packet buffer.
+#[inline]
+pub fn extract_buf<P: PacketBuf>(pkt: &P, in_port: u32, key: &mut FlowKey) -> Extracted {
+    extract(pkt.data(), in_port, key)
+}
+
+fn parse_l2(d: &[u8], o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
+    if d.len() < 14 {
+        return Err(Malformed::TruncatedL2);
+    }
+    o.set(Field::DlDst, mac(d, 0));
+    o.set(Field::DlSrc, mac(d, 6));
+    let mut p = 12;
+    let mut ty = be16(d, p);
+    // Up to two VLAN tags, outer first (OVS keeps two).
+    for (tci_f, tpid_f) in [
+        (Field::VlanTci0, Field::VlanTpid0),
+        (Field::VlanTci1, Field::VlanTpid1),
+    ] {
+        if ty != ETH_TYPE_VLAN && ty != ETH_TYPE_VLAN_8021AD {
+            break;
+        }
+        if d.len() < p + 6 {
+            o.set(Field::DlType, 0);
+            return Err(Malformed::TruncatedVlan);
+        }
+        o.set(tpid_f, ty as u128);
+        o.set(tci_f, (be16(d, p + 2) | VLAN_CFI) as u128);
+        p += 4;
+        ty = be16(d, p);
+    }
+    p += 2;
+    if ty < 0x600 {
+        // 802.3: a SNAP header with a zero OUI carries an Ethernet type.
+        if d.len() >= p + 8
+            && d[p] == 0xaa
+            && d[p + 1] == 0xaa
+            && d[p + 2] == 0x03
+            && d[p + 3..p + 6] == [0, 0, 0]
+        {
+            ty = be16(d, p + 6);
+            p += 8;
+        } else {
+            ty = DL_TYPE_NONE;
+        }
+    }
+    o.set(Field::DlType, ty as u128);
+    match ty {
+        ETH_TYPE_IP => {
+            x.l3_ofs = p as u16;
+            parse_ipv4(&d[p..], p, o, x)
+        }
+        ETH_TYPE_IPV6 => {
+            x.l3_ofs = p as u16;
+            parse_ipv6(&d[p..], p, o, x)
+        }
+        ETH_TYPE_ARP | ETH_TYPE_RARP => {
+            x.l3_ofs = p as u16;
+            parse_arp(&d[p..], o)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn parse_arp(a: &[u8], o: &mut Out) -> Result<(), Malformed> {
+    if a.len() < 28 {
+        return Err(Malformed::TruncatedL3);
+    }
+    // Only Ethernet/IPv4 ARP has the fields we keep.
+    if be16(a, 0) == 1 && be16(a, 2) == ETH_TYPE_IP && a[4] == 6 && a[5] == 4 {
+        let op = be16(a, 6);
+        o.set(Field::NwProto, if op <= 0xff { op as u128 } else { 0 });
+        o.set(Field::NwSrc, be32(a, 14) as u128);
+        o.set(Field::NwDst, be32(a, 24) as u128);
+        o.set(Field::ArpSha, mac(a, 8));
+        o.set(Field::ArpTha, mac(a, 18));
+    }
+    Ok(())
+}
+
+fn parse_ipv4(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
+    if ip.len() < 20 {
+        return Err(Malformed::TruncatedL3);
+    }
+    let ihl = (ip[0] & 0x0f) as usize * 4;
+    let tot = be16(ip, 2) as usize;
+    if ip[0] >> 4 != 4 || ihl < 20 || ihl > ip.len() || tot < ihl || tot > ip.len() {
+        return Err(Malformed::BadIpHeader);
+    }
+    o.set(Field::NwSrc, be32(ip, 12) as u128);
+    o.set(Field::NwDst, be32(ip, 16) as u128);
+    o.set(Field::NwTos, ip[1] as u128);
+    o.set(Field::NwTtl, ip[8] as u128);
+    let proto = ip[9];
+    o.set(Field::NwProto, proto as u128);
+    let frag = be16(ip, 6);
+    let mut nw_frag = 0;
+    if frag & 0x3fff != 0 {
+        nw_frag = FRAG_ANY;
+        if frag & 0x1fff != 0 {
+            nw_frag |= FRAG_LATER;
+        }
+    }
+    o.set(Field::NwFrag, nw_frag as u128);
+    if nw_frag & FRAG_LATER != 0 {
+        return Ok(());
+    }
+    // L4 sees the datagram only, not Ethernet padding after it.
+    x.l4_ofs = (base + ihl) as u16;
+    parse_l4(&ip[ihl..tot], proto, false, o)
+}
+
+fn parse_ipv6(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
+    if ip.len() < 40 {
+        return Err(Malformed::TruncatedL3);
+    }
+    let plen = be16(ip, 4) as usize;
+    if ip[0] >> 4 != 6 || 40 + plen > ip.len() {
+        return Err(Malformed::BadIpHeader);
+    }
+    let vtc = be32(ip, 0);
+    o.set(Field::Ipv6Src, be128(ip, 8));
+    o.set(Field::Ipv6Dst, be128(ip, 24));
+    o.set(Field::NwTos, ((vtc >> 20) & 0xff) as u128);
+    o.set(Field::Ipv6Label, (vtc & 0xfffff) as u128);
+    o.set(Field::NwTtl, ip[7] as u128);
+    let data = &ip[40..40 + plen];
+    let (mut proto, mut p, mut nw_frag) = (ip[6], 0usize, 0u8);
+    loop {
+        match proto {
+            IPPROTO_HOPOPTS | IPPROTO_ROUTING | IPPROTO_DSTOPTS | IPPROTO_AH => {
+                if data.len() < p + 8 {
+                    o.set(Field::NwProto, proto as u128);
+                    o.set(Field::NwFrag, nw_frag as u128);
+                    return Err(Malformed::BadIpv6ExtHeader);
+                }
+                let len = if proto == IPPROTO_AH {
+                    (data[p + 1] as usize + 2) * 4
+                } else {
+                    (data[p + 1] as usize + 1) * 8
+                };
+                if data.len() < p + len {
+                    o.set(Field::NwProto, proto as u128);
+                    o.set(Field::NwFrag, nw_frag as u128);
+                    return Err(Malformed::BadIpv6ExtHeader);
+                }
+                proto = data[p];
+                p += len;
+            }
+            IPPROTO_FRAGMENT => {
+                if data.len() < p + 8 {
+                    o.set(Field::NwProto, proto as u128);
+                    o.set(Field::NwFrag, nw_frag as u128);
+                    return Err(Malformed::BadIpv6ExtHeader);
+                }
+                let offlg = be16(data, p + 2);
+                proto = data[p];
+                p += 8;
+                if offlg != 0 {
+                    nw_frag = FRAG_ANY;
+                    if offlg & 0xfff8 != 0 {
+                        // Only the first fragment has an L4 header; OVS
+                        // reports later ones with nw_proto 44.
+                        o.set(Field::NwProto, IPPROTO_FRAGMENT as u128);
+                        o.set(Field::NwFrag, (FRAG_ANY | FRAG_LATER) as u128);
+                        return Ok(());
+                    }
+                }
+            }
+            _ => break,
+        }
+    }
+    o.set(Field::NwProto, proto as u128);
+    o.set(Field::NwFrag, nw_frag as u128);
+    x.l4_ofs = (base + 40 + p) as u16;
+    parse_l4(&data[p..], proto, true, o)
+}
+
+fn parse_l4(l4: &[u8], proto: u8, v6: bool, o: &mut Out) -> Result<(), Malformed> {
+    match proto {
+        IPPROTO_TCP => {
+            if l4.len() < 20 {
+                return Err(Malformed::TruncatedL4);
+            }
+            let hl = (l4[12] >> 4) as usize * 4;
+            if hl < 20 || hl > l4.len() {
+                return Err(Malformed::TruncatedL4);
+            }
+            o.set(Field::TpSrc, be16(l4, 0) as u128);
+            o.set(Field::TpDst, be16(l4, 2) as u128);
+            o.set(Field::TcpFlags, (be16(l4, 12) & 0x0fff) as u128);
+        }
+        IPPROTO_UDP | IPPROTO_SCTP => {
+            let need = if proto == IPPROTO_UDP { 8 } else { 12 };
+            if l4.len() < need {
+                return Err(Malformed::TruncatedL4);
+            }
+            o.set(Field::TpSrc, be16(l4, 0) as u128);
+            o.set(Field::TpDst, be16(l4, 2) as u128);
+        }
+        IPPROTO_ICMP if !v6 => {
+            if l4.len() < 8 {
+                return Err(Malformed::TruncatedL4);
+            }
+            o.set(Field::TpSrc, l4[0] as u128);
+            o.set(Field::TpDst, l4[1] as u128);
+        }
+        IPPROTO_ICMPV6 if v6 => {
+            if l4.len() < 8 {
+                return Err(Malformed::TruncatedL4);
+            }
+            let nd = parse_nd(l4, o);
+            o.set(Field::TpSrc, l4[0] as u128);
+            o.set(Field::TpDst, l4[1] as u128);
+            return nd;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Neighbour solicitation/advertisement: target and link-layer options.
+/// On malformed options nothing is kept, as OVS does.
+fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
+    let (ty, code) = (icmp[0], icmp[1]);
+    if code != 0 || (ty != 135 && ty != 136) {
+        return Ok(());
+    }
+    if icmp.len() < 24 {
+        return Err(Malformed::BadNdOptions);
+    }
+    let target = be128(icmp, 8);
+    let (mut sll, mut tll) = (0u128, 0u128);
+    let mut p = 24;
+    while icmp.len() >= p + 8 {
+        let (t, len) = (icmp[p], icmp[p + 1] as usize * 8);
+        if len == 0 || p + len > icmp.len() {
+            return Err(Malformed::BadNdOptions);
+        }
+        if len == 8 {
+            match t {
+                1 if ty == 135 => {
+                    if sll != 0 {
+                        return Err(Malformed::BadNdOptions);
+                    }
+                    sll = mac(icmp, p + 2);
+                }
+                2 if ty == 136 => {
+                    if tll != 0 {
+                        return Err(Malformed::BadNdOptions);
+                    }
+                    tll = mac(icmp, p + 2);
+                }
+                _ => {}
+            }
+        }
+        p += len;
+    }
+    o.set(Field::NdTarget, target);
+    if sll != 0 || tll != 0 {
+        o.set(Field::ArpSha, sll);
+        o.set(Field::ArpTha, tll);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

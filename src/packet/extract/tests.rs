@@ -1,0 +1,242 @@
+use super::*;
+
+fn eth(ty: u16) -> Vec<u8> {
+    let mut f = vec![0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01];
+    f.extend_from_slice(&ty.to_be_bytes());
+    f
+}
+
+fn ipv4(proto: u8, frag: u16, payload: &[u8]) -> Vec<u8> {
+    let mut ip = vec![
+        0x45, 0xb8, 0, 0, 0, 1, 0, 0, 63, proto, 0, 0, 10, 0, 0, 1, 192, 168, 1, 2,
+    ];
+    ip[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+    ip[6..8].copy_from_slice(&frag.to_be_bytes());
+    ip.extend_from_slice(payload);
+    ip
+}
+
+fn udp(sp: u16, dp: u16) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sp.to_be_bytes());
+    u.extend_from_slice(&dp.to_be_bytes());
+    u.extend_from_slice(&[0, 12, 0, 0, 1, 2, 3, 4]);
+    u
+}
+
+fn get(d: &[u8], f: Field) -> u128 {
+    let mut k = FlowKey::ZERO;
+    extract(d, 3, &mut k);
+    k.get(f)
+}
+
+#[test]
+fn udp_over_ipv4() {
+    let mut f = eth(0x0800);
+    f.extend(ipv4(17, 0, &udp(1234, 53)));
+    let mut k = FlowKey::ZERO;
+    let x = extract(&f, 3, &mut k);
+    assert_eq!(x.malformed, None);
+    assert_eq!(k.get(Field::InPort), 3);
+    assert_eq!(k.get(Field::DlType), 0x0800);
+    assert_eq!(k.get(Field::DlSrc), 0x0200_0000_0001);
+    assert_eq!(k.get(Field::NwSrc), 0x0a00_0001);
+    assert_eq!(k.get(Field::NwDst), 0xc0a8_0102);
+    assert_eq!(k.get(Field::NwProto), 17);
+    assert_eq!(k.get(Field::NwTos), 0xb8);
+    assert_eq!(k.get(Field::NwTtl), 63);
+    assert_eq!((k.get(Field::TpSrc), k.get(Field::TpDst)), (1234, 53));
+    assert_eq!(x.l3_ofs, 14);
+    assert_eq!(x.l4_ofs, 34);
+    assert_eq!(x.map, 0b11_1111, "words 0..=5");
+}
+
+#[test]
+fn tcp_flags_and_ports() {
+    let mut tcp = vec![0u8; 20];
+    tcp[0..2].copy_from_slice(&80u16.to_be_bytes());
+    tcp[2..4].copy_from_slice(&4000u16.to_be_bytes());
+    tcp[12] = 0x50;
+    tcp[13] = 0x12; // SYN+ACK
+    let mut f = eth(0x0800);
+    f.extend(ipv4(6, 0, &tcp));
+    assert_eq!(get(&f, Field::TcpFlags), 0x12);
+    assert_eq!(get(&f, Field::TpSrc), 80);
+    // A data offset beyond the segment: ports not trusted.
+    let mut bad = f.clone();
+    bad[14 + 20 + 12] = 0xf0;
+    let mut k = FlowKey::ZERO;
+    assert_eq!(
+        extract(&bad, 1, &mut k).malformed,
+        Some(Malformed::TruncatedL4)
+    );
+    assert_eq!(k.get(Field::TpSrc), 0);
+}
+
+#[test]
+fn vlan_and_qinq() {
+    let mut f = eth(0x88a8);
+    f.extend_from_slice(&[0x20, 0x0a, 0x81, 0x00, 0x00, 0x64, 0x08, 0x00]);
+    f.extend(ipv4(17, 0, &udp(1, 2)));
+    let mut k = FlowKey::ZERO;
+    assert_eq!(extract(&f, 1, &mut k).malformed, None);
+    assert_eq!(k.get(Field::VlanTpid0), 0x88a8);
+    assert_eq!(k.get(Field::VlanTci0), 0x200a | VLAN_CFI as u128);
+    assert_eq!(k.get(Field::VlanTpid1), 0x8100);
+    assert_eq!(k.get(Field::VlanTci1), 0x0064 | VLAN_CFI as u128);
+    assert_eq!(k.get(Field::DlType), 0x0800);
+    assert_eq!(k.get(Field::TpDst), 2);
+}
+
+#[test]
+fn ipv4_fragments() {
+    let mut first = eth(0x0800);
+    first.extend(ipv4(17, 0x2000, &udp(5, 6)));
+    assert_eq!(get(&first, Field::NwFrag), FRAG_ANY as u128);
+    assert_eq!(get(&first, Field::TpSrc), 5);
+    let mut later = eth(0x0800);
+    later.extend(ipv4(17, 0x0010, &udp(5, 6)));
+    assert_eq!(get(&later, Field::NwFrag), (FRAG_ANY | FRAG_LATER) as u128);
+    assert_eq!(get(&later, Field::TpSrc), 0, "no L4 in a later fragment");
+}
+
+#[test]
+fn arp() {
+    let mut f = eth(0x0806);
+    f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 2]);
+    f.extend_from_slice(&[
+        0xaa, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0xbb, 0, 0, 0, 0, 2, 10, 0, 0, 2,
+    ]);
+    let mut k = FlowKey::ZERO;
+    extract(&f, 1, &mut k);
+    assert_eq!(k.get(Field::NwProto), 2);
+    assert_eq!(k.get(Field::NwSrc), 0x0a00_0001);
+    assert_eq!(k.get(Field::NwDst), 0x0a00_0002);
+    assert_eq!(k.get(Field::ArpSha), 0xaa00_0000_0001);
+    assert_eq!(k.get(Field::ArpTha), 0xbb00_0000_0002);
+}
+
+fn ipv6(next: u8, payload: &[u8]) -> Vec<u8> {
+    let mut ip = vec![0x61, 0x23, 0x45, 0x67, 0, 0, next, 64];
+    ip[4..6].copy_from_slice(&(payload.len() as u16).to_be_bytes());
+    ip.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip.extend_from_slice(payload);
+    ip
+}
+
+#[test]
+fn ipv6_extension_headers_and_fragments() {
+    // Hop-by-hop, then a first fragment, then UDP.
+    let mut pl = vec![44, 0, 1, 4, 0, 0, 0, 0];
+    pl.extend_from_slice(&[17, 0, 0x00, 0x01, 0, 0, 0, 9]);
+    pl.extend(udp(7, 8));
+    let mut f = eth(0x86dd);
+    f.extend(ipv6(0, &pl));
+    let mut k = FlowKey::ZERO;
+    assert_eq!(extract(&f, 1, &mut k).malformed, None);
+    assert_eq!(k.get(Field::NwProto), 17);
+    assert_eq!(k.get(Field::NwFrag), FRAG_ANY as u128);
+    assert_eq!(k.get(Field::TpDst), 8);
+    assert_eq!(k.get(Field::NwTos), 0x12);
+    assert_eq!(k.get(Field::Ipv6Label), 0x34567);
+    assert_eq!(k.get(Field::Ipv6Dst) & 0xff, 2);
+    // A later fragment: nw_proto 44, no L4.
+    let mut later = vec![17, 0, 0x00, 0x08, 0, 0, 0, 9];
+    later.extend(udp(7, 8));
+    let mut f = eth(0x86dd);
+    f.extend(ipv6(44, &later));
+    assert_eq!(get(&f, Field::NwProto), 44);
+    assert_eq!(get(&f, Field::NwFrag), (FRAG_ANY | FRAG_LATER) as u128);
+    assert_eq!(get(&f, Field::TpSrc), 0);
+}
+
+#[test]
+fn neighbour_solicitation() {
+    let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+    icmp.extend_from_slice(&[1, 1, 0xcc, 0, 0, 0, 0, 7]);
+    let mut f = eth(0x86dd);
+    f.extend(ipv6(58, &icmp));
+    let mut k = FlowKey::ZERO;
+    assert_eq!(extract(&f, 1, &mut k).malformed, None);
+    assert_eq!(k.get(Field::TpSrc), 135);
+    assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
+    assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
+    // An option of length 0 is malformed: target and addresses dropped.
+    let n = f.len();
+    f[n - 7] = 0;
+    let mut k = FlowKey::ZERO;
+    assert_eq!(
+        extract(&f, 1, &mut k).malformed,
+        Some(Malformed::BadNdOptions)
+    );
+    assert_eq!(k.get(Field::NdTarget), 0);
+    assert_eq!(k.get(Field::TpSrc), 135);
+}
+
+#[test]
+fn llc_snap_and_plain_802_3() {
+    let mut f = eth(0x0026);
+    f.extend_from_slice(&[0x42, 0x42, 0x03, 0, 0, 0, 0, 0]);
+    assert_eq!(get(&f, Field::DlType), 0x05ff);
+    let mut f = eth(0x0026);
+    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+    f.extend(ipv4(17, 0, &udp(1, 2)));
+    assert_eq!(get(&f, Field::DlType), 0x0800);
+    assert_eq!(get(&f, Field::TpDst), 2);
+}
+
+#[test]
+fn every_prefix_of_valid_frames_parses_safely() {
+    let mut frames = Vec::new();
+    let mut f = eth(0x8100);
+    f.extend_from_slice(&[0, 5, 0x08, 0x00]);
+    f.extend(ipv4(17, 0, &udp(1, 2)));
+    frames.push(f);
+    let mut f = eth(0x86dd);
+    let mut pl = vec![60, 0, 1, 4, 0, 0, 0, 0];
+    pl.extend_from_slice(&[6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut tcp = vec![0u8; 20];
+    tcp[12] = 0x50;
+    pl.extend(tcp);
+    f.extend(ipv6(0, &pl));
+    frames.push(f);
+    for f in &frames {
+        let mut full = FlowKey::ZERO;
+        assert_eq!(extract(f, 1, &mut full).malformed, None);
+        for n in 0..f.len() {
+            let mut k = FlowKey::ZERO;
+            let x = extract(&f[..n], 1, &mut k);
+            // Cut anywhere inside the headers: flagged. (The frames here end
+            // with their last header, so every proper prefix is cut.)
+            assert!(
+                x.malformed.is_some(),
+                "prefix {n} of {} not flagged",
+                f.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 200) as usize;
+        let mut v: Vec<u8> = (0..len).map(|i| (seed >> (i % 56)) as u8).collect();
+        // Steer towards real headers half the time.
+        if len > 14 && seed & 1 == 0 {
+            v[12] = [0x08, 0x86, 0x81, 0x88][(seed >> 3) as usize % 4];
+            v[13] = [0x00, 0xdd, 0x00, 0xa8][(seed >> 3) as usize % 4];
+            if len > 15 {
+                v[14] = if v[12] == 0x86 { 0x60 } else { 0x45 };
+            }
+        }
+        let mut k = FlowKey::ZERO;
+        let _ = extract(&v, 1, &mut k);
+    }
+}
