@@ -22,7 +22,8 @@ fn switch(n: u32) -> Ofproto {
         of.add_flow(&text).unwrap();
     }
     of.add_flow("priority=0 actions=NORMAL").unwrap();
-    of.add_flow("table=1,priority=0,ip actions=mod_nw_src:1.2.3.4,output:5").unwrap();
+    of.add_flow("table=1,priority=0,ip actions=mod_nw_src:1.2.3.4,output:5")
+        .unwrap();
     of
 }
 
@@ -39,8 +40,14 @@ fn keys() -> Vec<FlowKey> {
         k.set(Field::DlSrc, u128::from(x & 0xffff_ffff_fffe));
         k.set(Field::DlDst, u128::from((x >> 8) & 0xffff_ffff_fffe));
         let first = [10u128, 11, 172, 192][(x >> 20) as usize % 4];
-        k.set(Field::NwDst, (first << 24) | u128::from((x >> 24) & 0xff_ffff));
-        k.set(Field::NwSrc, (172 << 24) | u128::from((x >> 30) & 0xff_ffff));
+        k.set(
+            Field::NwDst,
+            (first << 24) | u128::from((x >> 24) & 0xff_ffff),
+        );
+        k.set(
+            Field::NwSrc,
+            (172 << 24) | u128::from((x >> 30) & 0xff_ffff),
+        );
         k.set(Field::NwProto, if x & 1 == 0 { 6 } else { 17 });
         k.set(Field::NwTtl, 64);
         k.set(Field::TpSrc, u128::from((x >> 40) % 2000));

@@ -22,7 +22,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const VSWITCHD: &[&str] = &["/usr/lib/openvswitch-switch/ovs-vswitchd", "/usr/sbin/ovs-vswitchd"];
+const VSWITCHD: &[&str] = &[
+    "/usr/lib/openvswitch-switch/ovs-vswitchd",
+    "/usr/sbin/ovs-vswitchd",
+];
 const SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
 
 /// A private OVS instance; killed and cleaned up on drop.
@@ -41,7 +44,10 @@ fn run(dir: &Path, prog: &str, args: &[&str]) -> Result<String, String> {
         .output()
         .map_err(|e| format!("{prog}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{prog} {args:?}: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{prog} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -51,7 +57,10 @@ impl Ovs {
         let dir = std::env::temp_dir().join(format!("pmdsw-ovs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let mut ovs = Ovs { dir: dir.clone(), ctl: PathBuf::new() };
+        let mut ovs = Ovs {
+            dir: dir.clone(),
+            ctl: PathBuf::new(),
+        };
         let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
         let db = d("conf.db");
         let sock = format!("unix:{}", d("db.sock"));
@@ -59,18 +68,46 @@ impl Ovs {
         run(
             &dir,
             "ovsdb-server",
-            &[&format!("--remote=p{sock}"), &format!("--pidfile={}", d("ovsdb.pid")), "--detach", &format!("--log-file={}", d("ovsdb.log")), &db],
+            &[
+                &format!("--remote=p{sock}"),
+                &format!("--pidfile={}", d("ovsdb.pid")),
+                "--detach",
+                &format!("--log-file={}", d("ovsdb.log")),
+                &db,
+            ],
         )?;
-        run(&dir, "ovs-vsctl", &[&format!("--db={sock}"), "--no-wait", "init"])?;
+        run(
+            &dir,
+            "ovs-vsctl",
+            &[&format!("--db={sock}"), "--no-wait", "init"],
+        )?;
         run(
             &dir,
             vswitchd,
-            &["--enable-dummy=override", &sock, &format!("--pidfile={}", d("vswitchd.pid")), "--detach", &format!("--log-file={}", d("vswitchd.log"))],
+            &[
+                "--enable-dummy=override",
+                &sock,
+                &format!("--pidfile={}", d("vswitchd.pid")),
+                "--detach",
+                &format!("--log-file={}", d("vswitchd.log")),
+            ],
         )?;
-        let mut args = vec![format!("--db={sock}"), "add-br".into(), "br0".into(), "--".into(), "set".into(), "bridge".into(), "br0".into(), "datapath_type=dummy".into(), "protocols=OpenFlow10,OpenFlow13".into()];
+        let mut args = vec![
+            format!("--db={sock}"),
+            "add-br".into(),
+            "br0".into(),
+            "--".into(),
+            "set".into(),
+            "bridge".into(),
+            "br0".into(),
+            "datapath_type=dummy".into(),
+            "protocols=OpenFlow10,OpenFlow13".into(),
+        ];
         for p in 1..=4 {
             args.extend(
-                format!("-- add-port br0 p{p} -- set interface p{p} type=dummy ofport_request={p}").split(' ').map(String::from),
+                format!("-- add-port br0 p{p} -- set interface p{p} type=dummy ofport_request={p}")
+                    .split(' ')
+                    .map(String::from),
             );
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -93,7 +130,11 @@ impl Ovs {
 
     fn trace(&self, flow: &str) -> Result<String, String> {
         let ctl = self.ctl.to_string_lossy().into_owned();
-        run(&self.dir, "ovs-appctl", &["-t", &ctl, "ofproto/trace", "br0", flow])
+        run(
+            &self.dir,
+            "ovs-appctl",
+            &["-t", &ctl, "ofproto/trace", "br0", flow],
+        )
     }
 }
 
@@ -130,14 +171,27 @@ impl Rng {
     }
 }
 
-const MACS: &[&str] = &["00:00:00:00:00:01", "00:00:00:00:00:02", "00:00:00:00:00:03"];
-const IPS: &[&str] = &["10.0.0.1", "10.0.0.2", "10.0.1.7", "10.1.0.1", "192.168.0.1"];
+const MACS: &[&str] = &[
+    "00:00:00:00:00:01",
+    "00:00:00:00:00:02",
+    "00:00:00:00:00:03",
+];
+const IPS: &[&str] = &[
+    "10.0.0.1",
+    "10.0.0.2",
+    "10.0.1.7",
+    "10.1.0.1",
+    "192.168.0.1",
+];
 
 /// A random rule in `table` (text), with prerequisites respected.
 /// Priorities are distinct (`idx`): OpenFlow leaves overlapping rules of
 /// equal priority undefined, and OVS and we break such ties differently.
 fn gen_rule(r: &mut Rng, table: u8, n_tables: u8, idx: usize) -> String {
-    let mut m = vec![format!("table={table}"), format!("priority={}", r.below(4) * 100 + idx as u64)];
+    let mut m = vec![
+        format!("table={table}"),
+        format!("priority={}", r.below(4) * 100 + idx as u64),
+    ];
     let proto = *r.pick(&["", "ip", "tcp", "udp", "icmp", "arp", "", "tcp"]);
     if !proto.is_empty() {
         m.push(proto.into());
@@ -163,7 +217,11 @@ fn gen_rule(r: &mut Rng, table: u8, n_tables: u8, idx: usize) -> String {
         m.push("dl_vlan=0xffff".into());
     }
     if l3 && r.chance(50) {
-        m.push(format!("nw_dst={}/{}", r.pick(IPS), r.pick(&[8, 16, 24, 32, 31])));
+        m.push(format!(
+            "nw_dst={}/{}",
+            r.pick(IPS),
+            r.pick(&[8, 16, 24, 32, 31])
+        ));
     }
     if l3 && r.chance(25) {
         m.push(format!("nw_src={}/{}", r.pick(IPS), r.pick(&[8, 24, 32])));
@@ -183,7 +241,8 @@ fn gen_rule(r: &mut Rng, table: u8, n_tables: u8, idx: usize) -> String {
     }
     // goto_table needs OpenFlow 1.3, where OVS encodes mod_vlan_vid as a
     // push of a new tag: keep the two apart so the text means one thing.
-    let goto = (table + 1 < n_tables && r.chance(30)).then(|| table + 1 + r.below(u64::from(n_tables - table - 1)) as u8);
+    let goto = (table + 1 < n_tables && r.chance(30))
+        .then(|| table + 1 + r.below(u64::from(n_tables - table - 1)) as u8);
     let mut a: Vec<String> = Vec::new();
     for _ in 0..1 + r.below(3) {
         let act = match r.below(14) {
@@ -221,7 +280,12 @@ fn gen_packet(r: &mut Rng) -> (FlowKey, String) {
     t.push(format!("in_port={in_port}"));
     let mac = |s: &str| u128::from_str_radix(&s.replace(':', ""), 16).unwrap();
     let src = *r.pick(MACS);
-    let dst = *r.pick(&["00:00:00:00:00:01", "00:00:00:00:00:02", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01"]);
+    let dst = *r.pick(&[
+        "00:00:00:00:00:01",
+        "00:00:00:00:00:02",
+        "ff:ff:ff:ff:ff:ff",
+        "01:00:5e:00:00:01",
+    ]);
     k.set(Field::DlSrc, mac(src));
     k.set(Field::DlDst, mac(dst));
     t.push(format!("dl_src={src},dl_dst={dst}"));
@@ -254,7 +318,11 @@ fn gen_packet(r: &mut Rng) -> (FlowKey, String) {
     k.set(Field::NwTtl, ttl.into());
     k.set(Field::NwTos, tos.into());
     t.insert(0, kind.to_string());
-    t.push(format!("nw_src={ns},nw_dst={nd},nw_ttl={ttl},nw_tos={},nw_ecn={}", tos & 0xfc, tos & 3));
+    t.push(format!(
+        "nw_src={ns},nw_dst={nd},nw_ttl={ttl},nw_tos={},nw_ecn={}",
+        tos & 0xfc,
+        tos & 3
+    ));
     match kind {
         "tcp" | "udp" => {
             k.set(Field::NwProto, if kind == "tcp" { 6 } else { 17 });
@@ -305,12 +373,20 @@ fn parse_odp_actions(s: &str) -> Option<Vec<DpAction>> {
             out.push(DpAction::Output(if p == 100 { OFPP_LOCAL } else { p }));
         } else if t == "pop_vlan" {
             out.push(DpAction::PopVlan);
-        } else if let Some(args) = t.strip_prefix("push_vlan(").and_then(|a| a.strip_suffix(')')) {
+        } else if let Some(args) = t
+            .strip_prefix("push_vlan(")
+            .and_then(|a| a.strip_suffix(')'))
+        {
             let kv = kvs(args);
             let vid: u16 = kv.get("vid")?.parse().ok()?;
             let pcp: u16 = kv.get("pcp")?.parse().ok()?;
-            let tpid = kv.get("tpid").map_or(Some(0x8100), |v| u16::from_str_radix(v.trim_start_matches("0x"), 16).ok())?;
-            out.push(DpAction::PushVlan { tpid, tci: (pcp << 13) | vid | VLAN_CFI });
+            let tpid = kv.get("tpid").map_or(Some(0x8100), |v| {
+                u16::from_str_radix(v.trim_start_matches("0x"), 16).ok()
+            })?;
+            out.push(DpAction::PushVlan {
+                tpid,
+                tci: (pcp << 13) | vid | VLAN_CFI,
+            });
         } else if let Some(inner) = t.strip_prefix("set(").and_then(|a| a.strip_suffix(')')) {
             let (proto, args) = inner.split_once('(')?;
             let args = args.strip_suffix(')')?;
@@ -333,8 +409,13 @@ fn parse_odp_actions(s: &str) -> Option<Vec<DpAction>> {
                 };
                 let num = |x: &str| -> Option<u128> {
                     match field {
-                        Field::DlSrc | Field::DlDst => u128::from_str_radix(&x.replace(':', ""), 16).ok(),
-                        Field::NwSrc | Field::NwDst => x.parse::<std::net::Ipv4Addr>().ok().map(|a| u128::from(u32::from(a))),
+                        Field::DlSrc | Field::DlDst => {
+                            u128::from_str_radix(&x.replace(':', ""), 16).ok()
+                        }
+                        Field::NwSrc | Field::NwDst => x
+                            .parse::<std::net::Ipv4Addr>()
+                            .ok()
+                            .map(|a| u128::from(u32::from(a))),
                         _ => pmdswitch::ofproto::parse::parse_num(x),
                     }
                 };
@@ -343,7 +424,11 @@ fn parse_odp_actions(s: &str) -> Option<Vec<DpAction>> {
                     Some(m) => num(&m)?,
                     None => field.full_mask(),
                 };
-                out.push(DpAction::SetField { field, value: value & mask, mask });
+                out.push(DpAction::SetField {
+                    field,
+                    value: value & mask,
+                    mask,
+                });
             }
         } else {
             return None;
@@ -353,7 +438,10 @@ fn parse_odp_actions(s: &str) -> Option<Vec<DpAction>> {
 }
 
 fn kvs(s: &str) -> BTreeMap<String, String> {
-    s.split(',').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    s.split(',')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// (port, headers) per output, sorted (flood order is not significant).
@@ -365,7 +453,10 @@ fn effects(actions: &[DpAction], k: &FlowKey) -> Vec<(u32, FlowKey)> {
             let mut v = flow;
             // Only what goes on the wire: no in_port, canonical tag stack.
             v.set(Field::InPort, 0);
-            for (tci, tpid) in [(Field::VlanTci0, Field::VlanTpid0), (Field::VlanTci1, Field::VlanTpid1)] {
+            for (tci, tpid) in [
+                (Field::VlanTci0, Field::VlanTpid0),
+                (Field::VlanTci1, Field::VlanTpid1),
+            ] {
                 if v.get(tci) & u128::from(VLAN_CFI) == 0 {
                     v.set(tci, 0);
                     v.set(tpid, 0);
@@ -386,7 +477,12 @@ fn effects(actions: &[DpAction], k: &FlowKey) -> Vec<(u32, FlowKey)> {
 fn parse_megaflow(s: &str) -> Option<FlowKey> {
     let kept: Vec<&str> = s
         .split(',')
-        .filter(|t| !t.starts_with("recirc_id") && *t != "eth" && !t.starts_with("packet_type") && !t.starts_with("skb_priority"))
+        .filter(|t| {
+            !t.starts_with("recirc_id")
+                && *t != "eth"
+                && !t.starts_with("packet_type")
+                && !t.starts_with("skb_priority")
+        })
         .collect();
     parse_match(&kept.join(",")).ok().map(|m| m.m.mask)
 }
@@ -397,16 +493,39 @@ fn megaflows_match_ovs() {
         println!("SKIPPED: no ovs-vswitchd binary (looked for {VSWITCHD:?})");
         return;
     };
-    let which = |p: &str| Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().is_ok_and(|o| o.status.success());
-    if !["ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"].iter().all(|p| which(p)) || !Path::new(SCHEMA).exists() {
+    let which = |p: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {p}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ![
+        "ovsdb-tool",
+        "ovsdb-server",
+        "ovs-vsctl",
+        "ovs-ofctl",
+        "ovs-appctl",
+    ]
+    .iter()
+    .all(|p| which(p))
+        || !Path::new(SCHEMA).exists()
+    {
         println!("SKIPPED: OVS tools or schema missing");
         return;
     }
     let ovs = Ovs::start(vswitchd).expect("start OVS");
-    let sets: u64 = std::env::var("ORACLE_SETS").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
-    let per_set: u64 = std::env::var("ORACLE_PACKETS").ok().and_then(|v| v.parse().ok()).unwrap_or(25);
+    let sets: u64 = std::env::var("ORACLE_SETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let per_set: u64 = std::env::var("ORACLE_PACKETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let (mut compared, mut exact, mut unmodelled, mut narrower_cases, mut refused) = (0, 0, 0, 0, 0);
+    let (mut compared, mut exact, mut unmodelled, mut narrower_cases, mut refused) =
+        (0, 0, 0, 0, 0);
     let mut narrower: BTreeMap<&str, u32> = BTreeMap::new();
     let mut wider: BTreeMap<&str, u32> = BTreeMap::new();
     let mut failures = Vec::new();
@@ -426,7 +545,8 @@ fn megaflows_match_ovs() {
         // both switches.
         let mut loaded = Vec::new();
         for r in &rules {
-            let ok = ovs.ofctl_of10(&["add-flow", "br0", r]).is_ok() || ovs.ofctl(&["add-flow", "br0", r]).is_ok();
+            let ok = ovs.ofctl_of10(&["add-flow", "br0", r]).is_ok()
+                || ovs.ofctl(&["add-flow", "br0", r]).is_ok();
             if ok {
                 of.add_flow(r).unwrap_or_else(|e| panic!("{r}: {e}"));
                 loaded.push(r.clone());
@@ -438,7 +558,11 @@ fn megaflows_match_ovs() {
         for _ in 0..per_set {
             let (key, text) = gen_packet(&mut rng);
             let out = ovs.trace(&text).unwrap();
-            let line = |p: &str| out.lines().find_map(|l| l.strip_prefix(p)).map(str::to_string);
+            let line = |p: &str| {
+                out.lines()
+                    .find_map(|l| l.strip_prefix(p))
+                    .map(str::to_string)
+            };
             let (Some(dp), Some(mf)) = (line("Datapath actions: "), line("Megaflow: ")) else {
                 unmodelled += 1;
                 continue;
@@ -460,7 +584,9 @@ fn megaflows_match_ovs() {
             if *x.actions == *theirs {
                 exact += 1;
             }
-            let Some(omask) = parse_megaflow(&mf) else { continue };
+            let Some(omask) = parse_megaflow(&mf) else {
+                continue;
+            };
             let mut narrow = false;
             for f in Field::ALL {
                 let (ours, theirs) = (x.mask.get(*f), omask.get(*f));
@@ -480,8 +606,19 @@ fn megaflows_match_ovs() {
     println!("  fields where OVS pins bits we wildcard: {wider:?}");
     for f in &failures {
         eprintln!("DIFF {}", f.lines().next().unwrap_or(""));
-        eprintln!("{}", f.lines().filter(|l| l.starts_with(" ovs") || l.starts_with(" ours")).collect::<Vec<_>>().join("\n"));
+        eprintln!(
+            "{}",
+            f.lines()
+                .filter(|l| l.starts_with(" ovs") || l.starts_with(" ours"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
-    assert!(failures.is_empty(), "{} of {compared} cases differ:\n{}", failures.len(), failures.iter().take(5).cloned().collect::<String>());
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} cases differ:\n{}",
+        failures.len(),
+        failures.iter().take(5).cloned().collect::<String>()
+    );
     assert!(compared > 0);
 }

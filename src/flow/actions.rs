@@ -18,7 +18,11 @@ pub enum DpAction {
     /// (right-aligned, already masked). Supported fields: `DlSrc`, `DlDst`,
     /// `NwSrc`, `NwDst` (IPv4), `NwTos`, `NwTtl` (IPv4/IPv6), `TpSrc`,
     /// `TpDst` (TCP/UDP/SCTP). Checksums are kept valid.
-    SetField { field: Field, value: u128, mask: u128 },
+    SetField {
+        field: Field,
+        value: u128,
+        mask: u128,
+    },
     /// Inserts an 802.1Q/802.1ad tag right after the MAC addresses.
     /// `tci` is written as is, the `VLAN_CFI` present-marker excluded.
     PushVlan { tpid: u16, tci: u16 },
@@ -38,7 +42,9 @@ impl DpAction {
     pub fn apply_to_key(&self, k: &mut FlowKey) {
         use crate::flow::key::VLAN_CFI;
         match *self {
-            DpAction::SetField { field, value, mask } => k.set(field, (k.get(field) & !mask) | (value & mask)),
+            DpAction::SetField { field, value, mask } => {
+                k.set(field, (k.get(field) & !mask) | (value & mask))
+            }
             DpAction::PushVlan { tpid, tci } => {
                 k.set(Field::VlanTci1, k.get(Field::VlanTci0));
                 k.set(Field::VlanTpid1, k.get(Field::VlanTpid0));
@@ -98,7 +104,9 @@ where
     I: IntoIterator<Item = P>,
 {
     // Actions after the last output cannot be observed: skip them.
-    let last_out = actions.iter().rposition(|a| matches!(a, DpAction::Output(_)));
+    let last_out = actions
+        .iter()
+        .rposition(|a| matches!(a, DpAction::Output(_)));
     for pkt in pkts {
         execute_one(actions, last_out, pkt, sink);
     }
@@ -111,7 +119,11 @@ fn execute_one<P: PacketBuf, S: OutputSink<P>>(
     sink: &mut S,
 ) {
     let Some(last) = last_out else {
-        let why = if actions.contains(&DpAction::Drop) { DropReason::Explicit } else { DropReason::NoOutput };
+        let why = if actions.contains(&DpAction::Drop) {
+            DropReason::Explicit
+        } else {
+            DropReason::NoOutput
+        };
         sink.drop_pkt(pkt, why);
         return;
     };
@@ -187,7 +199,12 @@ impl Offsets {
             }
         }
         let l3off = off + 2;
-        let mut o = Offsets { eth_type_off: off, eth_type: et, l3: None, l4: None };
+        let mut o = Offsets {
+            eth_type_off: off,
+            eth_type: et,
+            l3: None,
+            l4: None,
+        };
         match et {
             ETH_TYPE_IPV4 if d.len() >= l3off + 20 => {
                 o.l3 = Some(l3off);
@@ -266,7 +283,9 @@ fn l4_csum_update16(d: &mut [u8], l4: usize, proto: u8, old: u16, new: u16) {
 }
 
 fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
-    let Some(o) = Offsets::parse(pkt.data()) else { return };
+    let Some(o) = Offsets::parse(pkt.data()) else {
+        return;
+    };
     let d = pkt.data_mut();
     match field {
         Field::DlDst | Field::DlSrc => {
@@ -316,7 +335,9 @@ fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
             _ => {}
         },
         Field::NwTtl => match (o.eth_type, o.l3) {
-            (ETH_TYPE_IPV4, Some(l3)) => set_ipv4_ttl(d, l3, (d[l3 + 8] & !(mask as u8)) | value as u8),
+            (ETH_TYPE_IPV4, Some(l3)) => {
+                set_ipv4_ttl(d, l3, (d[l3 + 8] & !(mask as u8)) | value as u8)
+            }
             (ETH_TYPE_IPV6, Some(l3)) => d[l3 + 7] = (d[l3 + 7] & !(mask as u8)) | value as u8,
             _ => {}
         },
@@ -349,7 +370,9 @@ fn set_ipv4_ttl(d: &mut [u8], l3: usize, ttl: u8) {
 }
 
 fn dec_ttl<P: PacketBuf>(pkt: &mut P) -> bool {
-    let Some(o) = Offsets::parse(pkt.data()) else { return true };
+    let Some(o) = Offsets::parse(pkt.data()) else {
+        return true;
+    };
     let d = pkt.data_mut();
     match (o.eth_type, o.l3) {
         (ETH_TYPE_IPV4, Some(l3)) => {
@@ -387,7 +410,11 @@ pub fn crc32c(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82f6_3b78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82f6_3b78
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -397,7 +424,9 @@ fn push_vlan<P: PacketBuf>(pkt: &mut P, tpid: u16, tci: u16) -> bool {
     if pkt.data().len() < 14 {
         return true;
     }
-    let Some(d) = pkt.prepend(4) else { return false };
+    let Some(d) = pkt.prepend(4) else {
+        return false;
+    };
     // Move the two MAC addresses to the new front, then write the tag.
     d.copy_within(4..16, 0);
     d[12..14].copy_from_slice(&tpid.to_be_bytes());

@@ -47,7 +47,9 @@ impl PortSet {
 
     /// Trunk ports with the given numbers.
     pub fn trunks(ports: impl IntoIterator<Item = u32>) -> Self {
-        PortSet { ports: ports.into_iter().map(|p| (p, VlanMode::Trunk)).collect() }
+        PortSet {
+            ports: ports.into_iter().map(|p| (p, VlanMode::Trunk)).collect(),
+        }
     }
 
     /// Adds or replaces a port.
@@ -103,7 +105,12 @@ impl Default for MacTable {
 impl MacTable {
     /// A table whose entries expire `ageing_s` seconds after last seen.
     pub fn new(ageing_s: u64) -> Self {
-        MacTable { entries: HashMap::new(), ageing_s, max_entries: 8192, generation: 0 }
+        MacTable {
+            entries: HashMap::new(),
+            ageing_s,
+            max_entries: 8192,
+            generation: 0,
+        }
     }
 
     /// Bumps whenever a lookup result may have changed (new, moved or
@@ -114,7 +121,10 @@ impl MacTable {
 
     /// The port `mac` was learned on in `vlan`, unless expired at `now`.
     pub fn lookup(&self, mac: u64, vlan: u16, now: u64) -> Option<u32> {
-        self.entries.get(&(mac, vlan)).filter(|e| now.saturating_sub(e.seen) < self.ageing_s).map(|e| e.port)
+        self.entries
+            .get(&(mac, vlan))
+            .filter(|e| now.saturating_sub(e.seen) < self.ageing_s)
+            .map(|e| e.port)
     }
 
     /// Records that `mac` was seen on `port` in `vlan` at `now`.
@@ -126,7 +136,13 @@ impl MacTable {
                 return; // full: keep flooding rather than evicting live entries
             }
         }
-        self.entries.insert((l.mac, l.vlan), MacEntry { port: l.port, seen: now });
+        self.entries.insert(
+            (l.mac, l.vlan),
+            MacEntry {
+                port: l.port,
+                seen: now,
+            },
+        );
         if prev != Some(l.port) {
             self.generation += 1;
         }
@@ -174,15 +190,36 @@ mod tests {
     fn learn_lookup_age_and_move() {
         let mut t = MacTable::new(300);
         assert_eq!(t.lookup(0xa, 0, 0), None);
-        t.learn(Learn { mac: 0xa, vlan: 0, port: 1 }, 10);
+        t.learn(
+            Learn {
+                mac: 0xa,
+                vlan: 0,
+                port: 1,
+            },
+            10,
+        );
         let g = t.generation();
         assert_eq!(t.lookup(0xa, 0, 100), Some(1));
         assert_eq!(t.lookup(0xa, 5, 100), None, "per VLAN");
-        t.learn(Learn { mac: 0xa, vlan: 0, port: 1 }, 200);
+        t.learn(
+            Learn {
+                mac: 0xa,
+                vlan: 0,
+                port: 1,
+            },
+            200,
+        );
         assert_eq!(t.generation(), g, "refresh is not a change");
         assert_eq!(t.lookup(0xa, 0, 499), Some(1));
         assert_eq!(t.lookup(0xa, 0, 500), None, "aged out");
-        t.learn(Learn { mac: 0xa, vlan: 0, port: 2 }, 300);
+        t.learn(
+            Learn {
+                mac: 0xa,
+                vlan: 0,
+                port: 2,
+            },
+            300,
+        );
         assert_eq!(t.lookup(0xa, 0, 301), Some(2), "moved");
         assert!(t.generation() > g);
         assert_eq!(t.expire(1000), 1);

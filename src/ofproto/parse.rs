@@ -26,7 +26,10 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 fn err<T>(pos: usize, msg: impl Into<String>) -> Result<T, ParseError> {
-    Err(ParseError { pos, msg: msg.into() })
+    Err(ParseError {
+        pos,
+        msg: msg.into(),
+    })
 }
 
 /// A `del-flows`-style match: which table and priority were given, if any.
@@ -103,8 +106,16 @@ fn prefix_mask(bits: u32, len: u32) -> Option<u128> {
     if len > bits {
         return None;
     }
-    let full = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
-    Some(if len == 0 { 0 } else { (full << (bits - len)) & full })
+    let full = if bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    };
+    Some(if len == 0 {
+        0
+    } else {
+        (full << (bits - len)) & full
+    })
 }
 
 /// Parses a value of `f` as written in a match or set_field, with an
@@ -119,8 +130,13 @@ fn parse_value(f: Field, s: &str) -> Result<(u128, u128), String> {
     let one = |x: &str| -> Option<u128> {
         match f {
             Field::DlSrc | Field::DlDst | Field::ArpSha | Field::ArpTha => parse_mac(x),
-            Field::NwSrc | Field::NwDst => x.parse::<std::net::Ipv4Addr>().ok().map(|a| u128::from(u32::from(a))),
-            Field::Ipv6Src | Field::Ipv6Dst | Field::NdTarget => x.parse::<std::net::Ipv6Addr>().ok().map(u128::from),
+            Field::NwSrc | Field::NwDst => x
+                .parse::<std::net::Ipv4Addr>()
+                .ok()
+                .map(|a| u128::from(u32::from(a))),
+            Field::Ipv6Src | Field::Ipv6Dst | Field::NdTarget => {
+                x.parse::<std::net::Ipv6Addr>().ok().map(u128::from)
+            }
             _ => parse_num(x),
         }
     };
@@ -128,12 +144,16 @@ fn parse_value(f: Field, s: &str) -> Result<(u128, u128), String> {
     if value & !full != 0 {
         return Err(format!("value '{v}' too wide for '{}'", f.name()));
     }
-    let is_ip = matches!(f, Field::NwSrc | Field::NwDst | Field::Ipv6Src | Field::Ipv6Dst | Field::NdTarget);
+    let is_ip = matches!(
+        f,
+        Field::NwSrc | Field::NwDst | Field::Ipv6Src | Field::Ipv6Dst | Field::NdTarget
+    );
     let mask = match m {
         None => full,
         Some(m) if is_ip && !m.contains(['.', ':']) => {
             let len: u32 = m.parse().map_err(|_| bad())?;
-            prefix_mask(f.pos().bits, len).ok_or_else(|| format!("bad prefix length '{m}' for '{}'", f.name()))?
+            prefix_mask(f.pos().bits, len)
+                .ok_or_else(|| format!("bad prefix length '{m}' for '{}'", f.name()))?
         }
         Some(m) => {
             let mask = one(m).ok_or_else(bad)?;
@@ -157,7 +177,6 @@ enum Prereq {
     Ipv6,
     /// IP or IPv6 with one of these protocols.
     Proto(&'static [u8]),
-    Icmp4,
     Icmp6,
     IcmpAny,
     /// ICMPv6 neighbor discovery of these types.
@@ -169,7 +188,13 @@ const ETH_IPV6: u128 = 0x86dd;
 const ETH_ARP: u128 = 0x0806;
 
 fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
-    let exact = |f: Field| if m.mask.get(f) == f.full_mask() { Some(m.key.get(f)) } else { None };
+    let exact = |f: Field| {
+        if m.mask.get(f) == f.full_mask() {
+            Some(m.key.get(f))
+        } else {
+            None
+        }
+    };
     let dl = exact(Field::DlType);
     let ip = dl == Some(ETH_IP);
     let ip6 = dl == Some(ETH_IPV6);
@@ -182,11 +207,11 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         Prereq::IpAny => ip || ip6,
         Prereq::Ipv6 => ip6,
         Prereq::Proto(ps) => (ip || ip6) && proto.is_some_and(|p| ps.contains(&(p as u8))),
-        Prereq::Icmp4 => ip && proto == Some(1),
         Prereq::Icmp6 => ip6 && proto == Some(58),
         Prereq::IcmpAny => (ip && proto == Some(1)) || (ip6 && proto == Some(58)),
         Prereq::Nd(types) => {
-            ip6 && proto == Some(58) && exact(Field::TpSrc).is_some_and(|t| types.contains(&(t as u8)))
+            ip6 && proto == Some(58)
+                && exact(Field::TpSrc).is_some_and(|t| types.contains(&(t as u8)))
         }
     };
     if ok {
@@ -203,7 +228,6 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         Prereq::Proto(ps) if ps == [17] => "udp or udp6",
         Prereq::Proto(ps) if ps == [132] => "sctp",
         Prereq::Proto(_) => "tcp, udp or sctp (ip or ipv6 with nw_proto=6, 17 or 132)",
-        Prereq::Icmp4 => "icmp (ip with nw_proto=1)",
         Prereq::Icmp6 => "icmp6 (ipv6 with nw_proto=58)",
         Prereq::IcmpAny => "icmp or icmp6",
         Prereq::Nd(_) => "icmp6 with icmp_type=135 or 136",
@@ -216,15 +240,42 @@ const TP_ANY: &[u8] = &[6, 17, 132, 1, 58];
 /// Maps a match field name to (field, prerequisite). `None` when unknown.
 fn match_field(name: &str) -> Option<(Field, Prereq)> {
     let p = match name {
-        "in_port" | "dl_src" | "dl_dst" | "eth_src" | "eth_dst" | "dl_type" | "eth_type" => Prereq::None,
+        "in_port" | "dl_src" | "dl_dst" | "eth_src" | "eth_dst" | "dl_type" | "eth_type" => {
+            Prereq::None
+        }
         "nw_src" | "nw_dst" | "ip_src" | "ip_dst" => Prereq::IpOrArp,
         "arp_op" | "arp_spa" | "arp_tpa" | "arp_sha" | "arp_tha" => Prereq::Arp,
         "nw_proto" | "ip_proto" | "nw_ttl" => Prereq::IpAny,
         "tp_src" | "tp_dst" => Prereq::Proto(TP_ANY),
-        "tcp_src" | "tcp_dst" => return Some((if name == "tcp_src" { Field::TpSrc } else { Field::TpDst }, Prereq::Proto(&[6]))),
-        "udp_src" | "udp_dst" => return Some((if name == "udp_src" { Field::TpSrc } else { Field::TpDst }, Prereq::Proto(&[17]))),
+        "tcp_src" | "tcp_dst" => {
+            return Some((
+                if name == "tcp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                Prereq::Proto(&[6]),
+            ))
+        }
+        "udp_src" | "udp_dst" => {
+            return Some((
+                if name == "udp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                Prereq::Proto(&[17]),
+            ))
+        }
         "sctp_src" | "sctp_dst" => {
-            return Some((if name == "sctp_src" { Field::TpSrc } else { Field::TpDst }, Prereq::Proto(&[132])))
+            return Some((
+                if name == "sctp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                Prereq::Proto(&[132]),
+            ))
         }
         "icmp_type" | "icmp_code" => Prereq::IcmpAny,
         "icmpv6_type" | "icmpv6_code" => Prereq::Icmp6,
@@ -238,7 +289,14 @@ fn match_field(name: &str) -> Option<(Field, Prereq)> {
 }
 
 /// Sets bits in `m`, refusing a value that contradicts what is already there.
-fn add(m: &mut Match, f: Field, v: u128, mask: u128, pos: usize, name: &str) -> Result<(), ParseError> {
+fn add(
+    m: &mut Match,
+    f: Field,
+    v: u128,
+    mask: u128,
+    pos: usize,
+    name: &str,
+) -> Result<(), ParseError> {
     let overlap = m.mask.get(f) & mask;
     if (m.key.get(f) ^ v) & overlap != 0 {
         return err(pos, format!("conflicting values for '{name}'"));
@@ -259,13 +317,25 @@ struct MatchParser {
 }
 
 fn num_in<T: TryFrom<u128>>(pos: usize, name: &str, v: Option<&str>) -> Result<T, ParseError> {
-    let Some(v) = v else { return err(pos, format!("'{name}' needs a value")) };
-    parse_num(v).and_then(|x| T::try_from(x).ok()).map_or_else(|| err(pos, format!("bad value '{v}' for '{name}'")), Ok)
+    let Some(v) = v else {
+        return err(pos, format!("'{name}' needs a value"));
+    };
+    parse_num(v)
+        .and_then(|x| T::try_from(x).ok())
+        .map_or_else(|| err(pos, format!("bad value '{v}' for '{name}'")), Ok)
 }
 
 impl MatchParser {
     fn new() -> Self {
-        MatchParser { m: Match::ANY, table: None, priority: None, cookie: None, idle: 0, hard: 0, prereqs: Vec::new() }
+        MatchParser {
+            m: Match::ANY,
+            table: None,
+            priority: None,
+            cookie: None,
+            idle: 0,
+            hard: 0,
+            prereqs: Vec::new(),
+        }
     }
 
     fn shorthand(&mut self, pos: usize, name: &str) -> Result<bool, ParseError> {
@@ -298,11 +368,14 @@ impl MatchParser {
         }
         let vpos = pos + name.len() + 1;
         let need = |v: Option<&str>| -> Result<String, ParseError> {
-            v.map(str::to_string).map_or_else(|| err(pos, format!("'{name}' needs a value")), Ok)
+            v.map(str::to_string)
+                .map_or_else(|| err(pos, format!("'{name}' needs a value")), Ok)
         };
         let m = &mut self.m;
         match name {
-            "table" => self.table = Some(num_in::<u8>(vpos, name, val).and_then(|t| check_table(vpos, t))?),
+            "table" => {
+                self.table = Some(num_in::<u8>(vpos, name, val).and_then(|t| check_table(vpos, t))?)
+            }
             "priority" => self.priority = Some(num_in(vpos, name, val)?),
             "idle_timeout" => self.idle = num_in(vpos, name, val)?,
             "hard_timeout" => self.hard = num_in(vpos, name, val)?,
@@ -325,7 +398,12 @@ impl MatchParser {
                 let (tci, mask) = match v {
                     0xffff => (0, 0xffff),
                     0..=4095 => (u128::from(v) | u128::from(VLAN_CFI), 0x1fff),
-                    _ => return err(vpos, format!("bad value '{}' for 'dl_vlan'", val.unwrap_or(""))),
+                    _ => {
+                        return err(
+                            vpos,
+                            format!("bad value '{}' for 'dl_vlan'", val.unwrap_or("")),
+                        )
+                    }
                 };
                 add(m, Field::VlanTci0, tci, mask, pos, name)?;
             }
@@ -334,17 +412,32 @@ impl MatchParser {
                 if v > 7 {
                     return err(vpos, format!("bad value '{v}' for 'dl_vlan_pcp'"));
                 }
-                add(m, Field::VlanTci0, (u128::from(v) << 13) | u128::from(VLAN_CFI), 0xf000, pos, name)?;
+                add(
+                    m,
+                    Field::VlanTci0,
+                    (u128::from(v) << 13) | u128::from(VLAN_CFI),
+                    0xf000,
+                    pos,
+                    name,
+                )?;
             }
             "vlan_tci" => {
-                let (v, mk) = parse_value(Field::VlanTci0, &need(val)?).or_else(|e| err(vpos, e))?;
+                let (v, mk) =
+                    parse_value(Field::VlanTci0, &need(val)?).or_else(|e| err(vpos, e))?;
                 add(m, Field::VlanTci0, v, mk, pos, name)?;
             }
             "nw_tos" | "ip_dscp" => {
                 let v: u8 = num_in(vpos, name, val)?;
-                let tos = if name == "ip_dscp" { u16::from(v) << 2 } else { u16::from(v) };
+                let tos = if name == "ip_dscp" {
+                    u16::from(v) << 2
+                } else {
+                    u16::from(v)
+                };
                 if tos & 0x03 != 0 || tos > 0xff {
-                    return err(vpos, format!("bad value '{v}' for '{name}' (DSCP bits only)"));
+                    return err(
+                        vpos,
+                        format!("bad value '{v}' for '{name}' (DSCP bits only)"),
+                    );
                 }
                 add(m, Field::NwTos, u128::from(tos), 0xfc, pos, name)?;
                 self.prereqs.push((pos, name.into(), Prereq::IpAny));
@@ -365,7 +458,12 @@ impl MatchParser {
                     Some("first") => (A, A | L),
                     Some("later") => (A | L, A | L),
                     Some("not_later") => (0, L),
-                    _ => return err(vpos, format!("bad value '{}' for 'nw_frag'", val.unwrap_or(""))),
+                    _ => {
+                        return err(
+                            vpos,
+                            format!("bad value '{}' for 'nw_frag'", val.unwrap_or("")),
+                        )
+                    }
                 };
                 add(m, Field::NwFrag, v.into(), mk.into(), pos, name)?;
                 self.prereqs.push((pos, name.into(), Prereq::IpAny));
@@ -399,7 +497,8 @@ impl MatchParser {
 
     fn finish(&self) -> Result<(), ParseError> {
         for (pos, name, p) in &self.prereqs {
-            check_prereq(*p, &self.m).or_else(|need| err(*pos, format!("field '{name}' requires {need}")))?;
+            check_prereq(*p, &self.m)
+                .or_else(|need| err(*pos, format!("field '{name}' requires {need}")))?;
         }
         Ok(())
     }
@@ -454,7 +553,12 @@ pub fn parse_match(text: &str) -> Result<MatchSpec, ParseError> {
         p.token(pos, tok)?;
     }
     p.finish()?;
-    Ok(MatchSpec { table: p.table, priority: p.priority, cookie: p.cookie, m: p.m })
+    Ok(MatchSpec {
+        table: p.table,
+        priority: p.priority,
+        cookie: p.cookie,
+        m: p.m,
+    })
 }
 
 /// Parses an `add-flow` line: match fields, then `actions=...`.
@@ -489,7 +593,10 @@ fn port_number(s: &str) -> Option<Action> {
         "IN_PORT" => Some(Action::InPort),
         "NORMAL" => Some(Action::Normal),
         "LOCAL" => Some(Action::Output(crate::ofproto::normal::OFPP_LOCAL)),
-        _ => parse_num(s).and_then(|n| u32::try_from(n).ok()).filter(|n| *n < 0xffff_ff00).map(Action::Output),
+        _ => parse_num(s)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n < 0xffff_ff00)
+            .map(Action::Output),
     }
 }
 
@@ -522,8 +629,12 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
         return Ok(a);
     }
     if let Some(args) = tok.strip_prefix("resubmit(") {
-        let Some(args) = args.strip_suffix(')') else { return err(pos, "missing ')' in resubmit") };
-        let Some((p, t)) = args.split_once(',') else { return err(pos, "resubmit(port,table) needs a comma") };
+        let Some(args) = args.strip_suffix(')') else {
+            return err(pos, "missing ')' in resubmit");
+        };
+        let Some((p, t)) = args.split_once(',') else {
+            return err(pos, "resubmit(port,table) needs a comma");
+        };
         let port = match p {
             "" => None,
             p => match port_number(p) {
@@ -534,7 +645,10 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
         };
         let table = match t {
             "" => None,
-            t => Some(num_in::<u8>(pos + 10 + p.len(), "resubmit table", Some(t)).and_then(|t| check_table(pos, t))?),
+            t => Some(
+                num_in::<u8>(pos + 10 + p.len(), "resubmit table", Some(t))
+                    .and_then(|t| check_table(pos, t))?,
+            ),
         };
         return Ok(Action::Resubmit { port, table });
     }
@@ -548,7 +662,11 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
         if mask != f.full_mask() {
             return err(vpos, format!("'{name}' takes no mask"));
         }
-        Ok(Action::SetField { field: f, value, mask })
+        Ok(Action::SetField {
+            field: f,
+            value,
+            mask,
+        })
     };
     Ok(match lname.as_str() {
         "output" => match port_number(need()?) {
@@ -559,13 +677,24 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
             let t: u8 = num_in(vpos, name, val)?;
             check_table(vpos, t)?;
             if t <= table {
-                return err(vpos, format!("goto_table:{t} must go to a later table than {table}"));
+                return err(
+                    vpos,
+                    format!("goto_table:{t} must go to a later table than {table}"),
+                );
             }
             Action::GotoTable(t)
         }
         "resubmit" => match port_number(need()?) {
-            Some(Action::Output(n)) => Action::Resubmit { port: Some(n), table: None },
-            _ => return err(vpos, format!("bad port '{}' in resubmit", val.unwrap_or(""))),
+            Some(Action::Output(n)) => Action::Resubmit {
+                port: Some(n),
+                table: None,
+            },
+            _ => {
+                return err(
+                    vpos,
+                    format!("bad port '{}' in resubmit", val.unwrap_or("")),
+                )
+            }
         },
         "mod_dl_src" => set(Field::DlSrc)?,
         "mod_dl_dst" => set(Field::DlDst)?,
@@ -583,8 +712,14 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
             }
             Action::PushVlan(t)
         }
-        "mod_vlan_vid" => Action::SetVlanVid { vid: vid_arg(vpos, name, val)?, push_if_needed: true },
-        "mod_vlan_pcp" => Action::SetVlanPcp { pcp: pcp_arg(vpos, name, val)?, push_if_needed: true },
+        "mod_vlan_vid" => Action::SetVlanVid {
+            vid: vid_arg(vpos, name, val)?,
+            push_if_needed: true,
+        },
+        "mod_vlan_pcp" => Action::SetVlanPcp {
+            pcp: pcp_arg(vpos, name, val)?,
+            push_if_needed: true,
+        },
         "set_field" => parse_set_field(vpos, need()?, m)?,
         _ => return err(pos, format!("unknown action '{tok}'")),
     })
@@ -607,23 +742,50 @@ fn pcp_arg(pos: usize, name: &str, val: Option<&str>) -> Result<u8, ParseError> 
 }
 
 /// `mod_nw_tos:N` / set_field to `nw_tos` or `ip_dscp`: DSCP only, ECN kept.
-fn dscp_action(pos: usize, name: &str, val: Option<&str>, shifted: bool) -> Result<Action, ParseError> {
+fn dscp_action(
+    pos: usize,
+    name: &str,
+    val: Option<&str>,
+    shifted: bool,
+) -> Result<Action, ParseError> {
     let v: u8 = num_in(pos, name, val)?;
-    let tos = if shifted { u16::from(v) << 2 } else { u16::from(v) };
+    let tos = if shifted {
+        u16::from(v) << 2
+    } else {
+        u16::from(v)
+    };
     if tos & 3 != 0 || tos > 0xff {
         return err(pos, format!("bad DSCP value {v} for '{name}'"));
     }
-    Ok(Action::SetField { field: Field::NwTos, value: tos.into(), mask: 0xfc })
+    Ok(Action::SetField {
+        field: Field::NwTos,
+        value: tos.into(),
+        mask: 0xfc,
+    })
 }
 
 /// `set_field:VALUE->FIELD` for the fields the datapath can rewrite; the
 /// field's prerequisites must be in the rule's match (OVS checks this too).
 fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseError> {
-    let Some((v, f)) = arg.split_once("->") else { return err(pos, "set_field needs 'VALUE->FIELD'") };
+    let Some((v, f)) = arg.split_once("->") else {
+        return err(pos, "set_field needs 'VALUE->FIELD'");
+    };
     let fpos = pos + v.len() + 2;
     let (a, pre) = match f {
-        "vlan_vid" => (Action::SetVlanVid { vid: vid_arg(pos, f, Some(v))?, push_if_needed: false }, Prereq::None),
-        "vlan_pcp" => (Action::SetVlanPcp { pcp: pcp_arg(pos, f, Some(v))?, push_if_needed: false }, Prereq::None),
+        "vlan_vid" => (
+            Action::SetVlanVid {
+                vid: vid_arg(pos, f, Some(v))?,
+                push_if_needed: false,
+            },
+            Prereq::None,
+        ),
+        "vlan_pcp" => (
+            Action::SetVlanPcp {
+                pcp: pcp_arg(pos, f, Some(v))?,
+                push_if_needed: false,
+            },
+            Prereq::None,
+        ),
         "nw_tos" => (dscp_action(pos, f, Some(v), false)?, Prereq::IpAny),
         "ip_dscp" => (dscp_action(pos, f, Some(v), true)?, Prereq::IpAny),
         "nw_ttl" => (set_full(pos, Field::NwTtl, v)?, Prereq::IpAny),
@@ -631,21 +793,72 @@ fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseErro
         "dl_dst" | "eth_dst" => (set_full(pos, Field::DlDst, v)?, Prereq::None),
         "nw_src" | "ip_src" => (set_full(pos, Field::NwSrc, v)?, Prereq::Ip),
         "nw_dst" | "ip_dst" => (set_full(pos, Field::NwDst, v)?, Prereq::Ip),
-        "tp_src" | "tp_dst" => (set_full(pos, if f == "tp_src" { Field::TpSrc } else { Field::TpDst }, v)?, Prereq::Proto(TCP_UDP_SCTP)),
-        "tcp_src" | "tcp_dst" => (set_full(pos, if f == "tcp_src" { Field::TpSrc } else { Field::TpDst }, v)?, Prereq::Proto(&[6])),
-        "udp_src" | "udp_dst" => (set_full(pos, if f == "udp_src" { Field::TpSrc } else { Field::TpDst }, v)?, Prereq::Proto(&[17])),
-        "sctp_src" | "sctp_dst" => {
-            (set_full(pos, if f == "sctp_src" { Field::TpSrc } else { Field::TpDst }, v)?, Prereq::Proto(&[132]))
-        }
+        "tp_src" | "tp_dst" => (
+            set_full(
+                pos,
+                if f == "tp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                v,
+            )?,
+            Prereq::Proto(TCP_UDP_SCTP),
+        ),
+        "tcp_src" | "tcp_dst" => (
+            set_full(
+                pos,
+                if f == "tcp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                v,
+            )?,
+            Prereq::Proto(&[6]),
+        ),
+        "udp_src" | "udp_dst" => (
+            set_full(
+                pos,
+                if f == "udp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                v,
+            )?,
+            Prereq::Proto(&[17]),
+        ),
+        "sctp_src" | "sctp_dst" => (
+            set_full(
+                pos,
+                if f == "sctp_src" {
+                    Field::TpSrc
+                } else {
+                    Field::TpDst
+                },
+                v,
+            )?,
+            Prereq::Proto(&[132]),
+        ),
         _ => return err(fpos, format!("set_field: unsupported field '{f}'")),
     };
-    check_prereq(pre, m).or_else(|need| err(fpos, format!("set_field to '{f}' requires {need} in the match")))?;
+    check_prereq(pre, m).or_else(|need| {
+        err(
+            fpos,
+            format!("set_field to '{f}' requires {need} in the match"),
+        )
+    })?;
     Ok(a)
 }
 
 fn set_full(pos: usize, f: Field, v: &str) -> Result<Action, ParseError> {
     let (value, mask) = parse_value(f, v).or_else(|e| err(pos, e))?;
-    Ok(Action::SetField { field: f, value, mask })
+    Ok(Action::SetField {
+        field: f,
+        value,
+        mask,
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,10 @@ pub struct Match {
 
 impl Match {
     /// The match-everything match.
-    pub const ANY: Match = Match { key: FlowKey::ZERO, mask: FlowKey::ZERO };
+    pub const ANY: Match = Match {
+        key: FlowKey::ZERO,
+        mask: FlowKey::ZERO,
+    };
 
     /// Adds `field == value` on the bits of `mask` (both right-aligned).
     pub fn set_masked(&mut self, f: Field, value: u128, mask: u128) {
@@ -37,7 +40,8 @@ impl Match {
     /// least as specific): the OpenFlow non-strict delete/modify relation.
     pub fn is_within(&self, other: &Match) -> bool {
         (0..self.key.words.len()).all(|i| {
-            other.mask.words[i] & !self.mask.words[i] == 0 && self.key.words[i] & other.mask.words[i] == other.key.words[i]
+            other.mask.words[i] & !self.mask.words[i] == 0
+                && self.key.words[i] & other.mask.words[i] == other.key.words[i]
         })
     }
 }
@@ -56,10 +60,17 @@ pub enum Action {
     /// `resubmit(port,table)`: look up again (with `in_port` replaced when
     /// `port` is given, in the current table when `table` is not) and
     /// continue with this rule's remaining actions afterwards.
-    Resubmit { port: Option<u32>, table: Option<u8> },
+    Resubmit {
+        port: Option<u32>,
+        table: Option<u8>,
+    },
     /// Writes `value` into the bits of `mask` of `field` (right-aligned).
     /// Applied only when the packet has the field (like OVS).
-    SetField { field: Field, value: u128, mask: u128 },
+    SetField {
+        field: Field,
+        value: u128,
+        mask: u128,
+    },
     /// `dec_ttl`.
     DecTtl,
     /// `push_vlan:TPID`.
@@ -93,11 +104,21 @@ pub fn fmt_value(f: Field, v: u128) -> String {
     match f {
         Field::DlSrc | Field::DlDst | Field::ArpSha | Field::ArpTha => {
             let b = (v as u64).to_be_bytes();
-            format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[2], b[3], b[4], b[5], b[6], b[7])
+            format!(
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                b[2], b[3], b[4], b[5], b[6], b[7]
+            )
         }
         Field::NwSrc | Field::NwDst => std::net::Ipv4Addr::from(v as u32).to_string(),
-        Field::Ipv6Src | Field::Ipv6Dst | Field::NdTarget => std::net::Ipv6Addr::from(v).to_string(),
-        Field::DlType | Field::VlanTci0 | Field::VlanTci1 | Field::VlanTpid0 | Field::VlanTpid1 | Field::TcpFlags => {
+        Field::Ipv6Src | Field::Ipv6Dst | Field::NdTarget => {
+            std::net::Ipv6Addr::from(v).to_string()
+        }
+        Field::DlType
+        | Field::VlanTci0
+        | Field::VlanTci1
+        | Field::VlanTpid0
+        | Field::VlanTpid1
+        | Field::TcpFlags => {
             format!("{v:#x}")
         }
         _ => v.to_string(),
@@ -117,7 +138,12 @@ impl fmt::Display for Match {
                 f.write_str(",")?;
             }
             first = false;
-            write!(f, "{}={}", field.name(), fmt_value(*field, self.key.get(*field)))?;
+            write!(
+                f,
+                "{}={}",
+                field.name(),
+                fmt_value(*field, self.key.get(*field))
+            )?;
             if m != field.full_mask() {
                 write!(f, "/{}", fmt_value(*field, m))?;
             }
@@ -154,9 +180,15 @@ impl fmt::Display for Action {
             Action::DecTtl => f.write_str("dec_ttl"),
             Action::PushVlan(t) => write!(f, "push_vlan:{t:#x}"),
             Action::PopVlan => f.write_str("pop_vlan"),
-            Action::SetVlanVid { vid, push_if_needed: true } => write!(f, "mod_vlan_vid:{vid}"),
+            Action::SetVlanVid {
+                vid,
+                push_if_needed: true,
+            } => write!(f, "mod_vlan_vid:{vid}"),
             Action::SetVlanVid { vid, .. } => write!(f, "set_field:{vid}->vlan_vid"),
-            Action::SetVlanPcp { pcp, push_if_needed: true } => write!(f, "mod_vlan_pcp:{pcp}"),
+            Action::SetVlanPcp {
+                pcp,
+                push_if_needed: true,
+            } => write!(f, "mod_vlan_pcp:{pcp}"),
             Action::SetVlanPcp { pcp, .. } => write!(f, "set_field:{pcp}->vlan_pcp"),
         }
     }
@@ -167,5 +199,9 @@ pub fn fmt_actions(actions: &[Action]) -> String {
     if actions.is_empty() {
         return "drop".into();
     }
-    actions.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",")
+    actions
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }

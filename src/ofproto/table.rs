@@ -75,8 +75,13 @@ fn stage_masks() -> [FlowKey; 3] {
     use Field::*;
     let groups: [&[Field]; 3] = [
         &[InPort],
-        &[DlType, DlDst, DlSrc, VlanTci0, VlanTci1, VlanTpid0, VlanTpid1],
-        &[NwFrag, NwSrc, NwDst, NwProto, NwTos, NwTtl, Ipv6Label, Ipv6Src, Ipv6Dst, ArpSha, ArpTha],
+        &[
+            DlType, DlDst, DlSrc, VlanTci0, VlanTci1, VlanTpid0, VlanTpid1,
+        ],
+        &[
+            NwFrag, NwSrc, NwDst, NwProto, NwTos, NwTtl, Ipv6Label, Ipv6Src, Ipv6Dst, ArpSha,
+            ArpTha,
+        ],
     ];
     let mut out = [FlowKey::ZERO; 3];
     let mut acc = FlowKey::ZERO;
@@ -121,7 +126,14 @@ impl Subtable {
         }
         let n = stages.len();
         stages.push(mask);
-        Subtable { mask, stages, stage_keys: vec![HashMap::new(); n], buckets: HashMap::new(), max_priority: 0, n_rules: 0 }
+        Subtable {
+            mask,
+            stages,
+            stage_keys: vec![HashMap::new(); n],
+            buckets: HashMap::new(),
+            max_priority: 0,
+            n_rules: 0,
+        }
     }
 
     fn insert(&mut self, r: Arc<Rule>) {
@@ -129,15 +141,21 @@ impl Subtable {
             *map.entry(r.m.key.masked(&self.stages[i])).or_insert(0) += 1;
         }
         let b = self.buckets.entry(r.m.key).or_default();
-        let at = b.partition_point(|x| (x.priority, std::cmp::Reverse(x.id)) > (r.priority, std::cmp::Reverse(r.id)));
+        let at = b.partition_point(|x| {
+            (x.priority, std::cmp::Reverse(x.id)) > (r.priority, std::cmp::Reverse(r.id))
+        });
         self.max_priority = self.max_priority.max(r.priority);
         self.n_rules += 1;
         b.insert(at, r);
     }
 
     fn remove(&mut self, r: &Rule) -> bool {
-        let Some(b) = self.buckets.get_mut(&r.m.key) else { return false };
-        let Some(i) = b.iter().position(|x| x.id == r.id) else { return false };
+        let Some(b) = self.buckets.get_mut(&r.m.key) else {
+            return false;
+        };
+        let Some(i) = b.iter().position(|x| x.id == r.id) else {
+            return false;
+        };
         b.remove(i);
         if b.is_empty() {
             self.buckets.remove(&r.m.key);
@@ -152,7 +170,12 @@ impl Subtable {
             }
         }
         self.n_rules -= 1;
-        self.max_priority = self.buckets.values().map(|b| b[0].priority).max().unwrap_or(0);
+        self.max_priority = self
+            .buckets
+            .values()
+            .map(|b| b[0].priority)
+            .max()
+            .unwrap_or(0);
         true
     }
 
@@ -191,7 +214,8 @@ impl Table {
 
     fn resort(&mut self) {
         self.subtables.retain(|s| s.n_rules > 0);
-        self.subtables.sort_by(|a, b| b.max_priority.cmp(&a.max_priority));
+        self.subtables
+            .sort_by_key(|s| std::cmp::Reverse(s.max_priority));
     }
 
     fn insert(&mut self, r: Arc<Rule>) -> Option<Arc<Rule>> {
@@ -235,7 +259,9 @@ impl Table {
                 }
             }
             if let Some(r) = s.lookup(key, wc) {
-                if best.is_none_or(|b| (r.priority, std::cmp::Reverse(r.id)) > (b.priority, std::cmp::Reverse(b.id))) {
+                if best.is_none_or(|b| {
+                    (r.priority, std::cmp::Reverse(r.id)) > (b.priority, std::cmp::Reverse(b.id))
+                }) {
                     best = Some(r);
                 }
             }
@@ -282,7 +308,11 @@ impl Default for Pipeline {
 impl Pipeline {
     /// Empty tables.
     pub fn new() -> Self {
-        Pipeline { tables: (0..N_TABLES).map(|_| Table::default()).collect(), next_id: 1, generation: 0 }
+        Pipeline {
+            tables: (0..N_TABLES).map(|_| Table::default()).collect(),
+            next_id: 1,
+            generation: 0,
+        }
     }
 
     /// Bumped by every change that may alter a lookup.
@@ -305,7 +335,10 @@ impl Pipeline {
             cookie: fm.cookie,
             idle_timeout: fm.idle_timeout,
             hard_timeout: fm.hard_timeout,
-            m: Match { key: fm.m.key.masked(&fm.m.mask), mask: fm.m.mask },
+            m: Match {
+                key: fm.m.key.masked(&fm.m.mask),
+                mask: fm.m.mask,
+            },
             actions: fm.actions.clone().into(),
             stats: Arc::default(),
         });
@@ -316,7 +349,10 @@ impl Pipeline {
     }
 
     fn select(&self, sel: &Selector) -> Vec<Arc<Rule>> {
-        let m = Match { key: sel.m.key.masked(&sel.m.mask), mask: sel.m.mask };
+        let m = Match {
+            key: sel.m.key.masked(&sel.m.mask),
+            mask: sel.m.mask,
+        };
         let tables: Vec<&Table> = match sel.table {
             Some(t) => self.table(t).into_iter().collect(),
             None => self.tables.iter().collect(),
@@ -325,9 +361,19 @@ impl Pipeline {
         let mut out = Vec::new();
         for t in tables {
             if sel.strict {
-                out.extend(t.by_match.get(&(m, sel.priority)).filter(|r| cookie_ok(r)).cloned());
+                out.extend(
+                    t.by_match
+                        .get(&(m, sel.priority))
+                        .filter(|r| cookie_ok(r))
+                        .cloned(),
+                );
             } else {
-                out.extend(t.by_match.values().filter(|r| r.m.is_within(&m) && cookie_ok(r)).cloned());
+                out.extend(
+                    t.by_match
+                        .values()
+                        .filter(|r| r.m.is_within(&m) && cookie_ok(r))
+                        .cloned(),
+                );
             }
         }
         out

@@ -87,7 +87,10 @@ pub struct Ofproto {
 impl Ofproto {
     /// A switch with the given ports and no rules (everything drops).
     pub fn new(ports: PortSet) -> Self {
-        Ofproto { ports, ..Default::default() }
+        Ofproto {
+            ports,
+            ..Default::default()
+        }
     }
 
     /// The ports.
@@ -130,7 +133,13 @@ impl Ofproto {
     pub fn mod_flows(&mut self, text: &str, strict: bool) -> Result<usize, ParseError> {
         let fm = parse_flow(text)?;
         let spec = parse_match(&text[..text.find("actions=").unwrap_or(text.len())])?;
-        let sel = Selector { table: spec.table, m: &fm.m, strict, priority: fm.priority, cookie: spec.cookie };
+        let sel = Selector {
+            table: spec.table,
+            m: &fm.m,
+            strict,
+            priority: fm.priority,
+            cookie: spec.cookie,
+        };
         Ok(self.pipeline.modify(&sel, &fm.actions))
     }
 
@@ -158,11 +167,22 @@ impl Ofproto {
 
     /// Re-translates an installed megaflow (`key`, `mask`, `actions`) under
     /// the current state and says whether it may stay.
-    pub fn revalidate(&self, key: &FlowKey, mask: &FlowKey, actions: &[DpAction], now: u64) -> Revalidate {
+    pub fn revalidate(
+        &self,
+        key: &FlowKey,
+        mask: &FlowKey,
+        actions: &[DpAction],
+        now: u64,
+    ) -> Revalidate {
         let k = key.masked(mask);
         let x = self.translate(&k, now);
         // The new translation may only depend on bits the megaflow pins.
-        if x.mask.words.iter().zip(mask.words.iter()).any(|(n, o)| n & !o != 0) {
+        if x.mask
+            .words
+            .iter()
+            .zip(mask.words.iter())
+            .any(|(n, o)| n & !o != 0)
+        {
             return Revalidate::Delete;
         }
         if *x.actions == *actions {
@@ -176,7 +196,14 @@ impl Ofproto {
 /// Fields the commit step may emit, in OVS's commit order (L2 before the
 /// VLAN step, then L3, then L4).
 const COMMIT_L2: &[Field] = &[Field::DlSrc, Field::DlDst];
-const COMMIT_L3L4: &[Field] = &[Field::NwSrc, Field::NwDst, Field::NwTos, Field::NwTtl, Field::TpSrc, Field::TpDst];
+const COMMIT_L3L4: &[Field] = &[
+    Field::NwSrc,
+    Field::NwDst,
+    Field::NwTos,
+    Field::NwTtl,
+    Field::TpSrc,
+    Field::TpDst,
+];
 
 struct Ctx<'a> {
     of: &'a Ofproto,
@@ -233,12 +260,16 @@ impl<'a> Ctx<'a> {
         // covered packet is ICMP (nw_proto pinned).
         let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
         if icmp && self.wc.get(Field::NwProto) == 0xff {
-            let (s, d) = (self.wc.get(Field::TpSrc) & 0xff, self.wc.get(Field::TpDst) & 0xff);
+            let (s, d) = (
+                self.wc.get(Field::TpSrc) & 0xff,
+                self.wc.get(Field::TpDst) & 0xff,
+            );
             self.wc.set(Field::TpSrc, s);
             self.wc.set(Field::TpDst, d);
         }
         // Later fragments have no ports (extraction leaves them zero).
-        if (dl == ETH_IP || dl == ETH_IPV6) && key.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0 {
+        if (dl == ETH_IP || dl == ETH_IPV6) && key.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0
+        {
             self.wc.set(Field::TpSrc, 0);
             self.wc.set(Field::TpDst, 0);
         }
@@ -251,7 +282,13 @@ impl<'a> Ctx<'a> {
         if self.error.is_some() {
             self.out.clear();
         }
-        Xlate { actions: self.out.into(), mask: self.wc, rules: self.rules, learn: self.learn, error: self.error }
+        Xlate {
+            actions: self.out.into(),
+            mask: self.wc,
+            rules: self.rules,
+            learn: self.learn,
+            error: self.error,
+        }
     }
 
     fn xlate_table(&mut self, t: u8) {
@@ -263,8 +300,12 @@ impl<'a> Ctx<'a> {
             return;
         }
         let of: &'a Ofproto = self.of;
-        let Some(table) = of.pipeline.table(t) else { return };
-        let Some(rule) = table.lookup(&self.flow, &mut self.wc) else { return };
+        let Some(table) = of.pipeline.table(t) else {
+            return;
+        };
+        let Some(rule) = table.lookup(&self.flow, &mut self.wc) else {
+            return;
+        };
         self.rules.push(rule.clone());
         let saved = self.table;
         self.table = t;
@@ -326,7 +367,10 @@ impl<'a> Ctx<'a> {
                 }
                 Action::PushVlan(tpid) => {
                     self.touch_vlan();
-                    let (t0, p0) = (self.flow.get(Field::VlanTci0), self.flow.get(Field::VlanTpid0));
+                    let (t0, p0) = (
+                        self.flow.get(Field::VlanTci0),
+                        self.flow.get(Field::VlanTpid0),
+                    );
                     self.flow.set(Field::VlanTci1, t0);
                     self.flow.set(Field::VlanTpid1, p0);
                     self.flow.set(Field::VlanTci0, t0 | u128::from(VLAN_CFI));
@@ -334,16 +378,23 @@ impl<'a> Ctx<'a> {
                 }
                 Action::PopVlan => {
                     self.touch_vlan();
-                    let (t1, p1) = (self.flow.get(Field::VlanTci1), self.flow.get(Field::VlanTpid1));
+                    let (t1, p1) = (
+                        self.flow.get(Field::VlanTci1),
+                        self.flow.get(Field::VlanTpid1),
+                    );
                     self.flow.set(Field::VlanTci0, t1);
                     self.flow.set(Field::VlanTpid0, p1);
                     self.flow.set(Field::VlanTci1, 0);
                     self.flow.set(Field::VlanTpid1, 0);
                 }
-                Action::SetVlanVid { vid, push_if_needed } => self.set_tci(0x0fff, vid.into(), push_if_needed),
-                Action::SetVlanPcp { pcp, push_if_needed } => {
-                    self.set_tci(0xe000, u128::from(pcp) << 13, push_if_needed)
-                }
+                Action::SetVlanVid {
+                    vid,
+                    push_if_needed,
+                } => self.set_tci(0x0fff, vid.into(), push_if_needed),
+                Action::SetVlanPcp {
+                    pcp,
+                    push_if_needed,
+                } => self.set_tci(0xe000, u128::from(pcp) << 13, push_if_needed),
             }
         }
     }
@@ -361,12 +412,20 @@ impl<'a> Ctx<'a> {
         if !tagged {
             self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
         }
-        self.flow.set(Field::VlanTci0, (tci & !bits) | value | u128::from(VLAN_CFI));
+        self.flow.set(
+            Field::VlanTci0,
+            (tci & !bits) | value | u128::from(VLAN_CFI),
+        );
     }
 
     /// The commit step reads the whole tag stack once any tag changes.
     fn touch_vlan(&mut self) {
-        for f in [Field::VlanTci0, Field::VlanTpid0, Field::VlanTci1, Field::VlanTpid1] {
+        for f in [
+            Field::VlanTci0,
+            Field::VlanTpid0,
+            Field::VlanTci1,
+            Field::VlanTpid1,
+        ] {
             wc_add(&mut self.wc, f, u128::MAX);
         }
     }
@@ -384,7 +443,8 @@ impl<'a> Ctx<'a> {
                 }
                 wc_add(&mut self.wc, Field::NwProto, 0xff);
                 let proto = self.flow.get(Field::NwProto);
-                matches!(proto, 6 | 17 | 132) && self.flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
+                matches!(proto, 6 | 17 | 132)
+                    && self.flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
             }
             _ => false,
         }
@@ -414,7 +474,11 @@ impl<'a> Ctx<'a> {
             }
             let (cur, base) = (self.flow.get(f), self.base.get(f));
             if (cur ^ base) & w != 0 {
-                self.out.push(DpAction::SetField { field: f, value: cur & w, mask: w });
+                self.out.push(DpAction::SetField {
+                    field: f,
+                    value: cur & w,
+                    mask: w,
+                });
                 self.base.set(f, (base & !w) | (cur & w));
             }
         }
@@ -423,7 +487,10 @@ impl<'a> Ctx<'a> {
     fn commit_vlan(&mut self) {
         let tags = |k: &FlowKey| -> Vec<(u16, u16)> {
             let mut v = Vec::with_capacity(2);
-            for (tci, tpid) in [(Field::VlanTci0, Field::VlanTpid0), (Field::VlanTci1, Field::VlanTpid1)] {
+            for (tci, tpid) in [
+                (Field::VlanTci0, Field::VlanTpid0),
+                (Field::VlanTci1, Field::VlanTpid1),
+            ] {
                 let t = k.get(tci) as u16;
                 if t & VLAN_CFI != 0 {
                     let p = k.get(tpid) as u16;
@@ -439,7 +506,10 @@ impl<'a> Ctx<'a> {
         // Keep the longest common run of inner tags; pop the rest of the
         // base's, then push the flow's from inner to outer.
         let mut common = 0;
-        while common < b.len() && common < f.len() && b[b.len() - 1 - common] == f[f.len() - 1 - common] {
+        while common < b.len()
+            && common < f.len()
+            && b[b.len() - 1 - common] == f[f.len() - 1 - common]
+        {
             common += 1;
         }
         for _ in 0..b.len() - common {
@@ -448,7 +518,12 @@ impl<'a> Ctx<'a> {
         for &(tpid, tci) in f[..f.len() - common].iter().rev() {
             self.out.push(DpAction::PushVlan { tpid, tci });
         }
-        for x in [Field::VlanTci0, Field::VlanTpid0, Field::VlanTci1, Field::VlanTpid1] {
+        for x in [
+            Field::VlanTci0,
+            Field::VlanTpid0,
+            Field::VlanTci1,
+            Field::VlanTpid1,
+        ] {
             self.base.set(x, self.flow.get(x));
         }
     }
@@ -459,7 +534,9 @@ impl<'a> Ctx<'a> {
         wc_add(&mut self.wc, Field::DlDst, u128::MAX);
         wc_add(&mut self.wc, Field::VlanTci0, 0x1fff);
         let in_port = self.flow.get(Field::InPort) as u32;
-        let Some(in_mode) = self.of.ports.mode(in_port) else { return };
+        let Some(in_mode) = self.of.ports.mode(in_port) else {
+            return;
+        };
         let tci = self.flow.get(Field::VlanTci0) as u16;
         let tagged = tci & VLAN_CFI != 0;
         let vlan = match in_mode {
@@ -471,7 +548,11 @@ impl<'a> Ctx<'a> {
         let src = self.flow.get(Field::DlSrc) as u64;
         let dst = self.flow.get(Field::DlDst) as u64;
         if !is_multicast(src) {
-            self.learn = Some(Learn { mac: src, vlan, port: in_port });
+            self.learn = Some(Learn {
+                mac: src,
+                vlan,
+                port: in_port,
+            });
         }
         let known = if is_multicast(dst) {
             None

@@ -6,7 +6,11 @@ use crate::packet::buf::VecPacket;
 fn csum(init: u32, data: &[u8]) -> u16 {
     let mut s = init;
     for c in data.chunks(2) {
-        let w = if c.len() == 2 { u16::from_be_bytes([c[0], c[1]]) } else { u16::from(c[0]) << 8 };
+        let w = if c.len() == 2 {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from(c[0]) << 8
+        };
         s += u32::from(w);
     }
     !fold(s)
@@ -21,7 +25,20 @@ fn ipv4_pkt(proto: u8, ttl: u8, tos: u8, udp_zero_csum: bool) -> Vec<u8> {
     let l4len = if proto == IPPROTO_TCP { 20 } else { 8 };
     let payload = b"hello world!!";
     let tot = 20 + l4len + payload.len();
-    let mut ip = vec![0x45, tos, (tot >> 8) as u8, tot as u8, 0, 1, 0, 0, ttl, proto, 0, 0];
+    let mut ip = vec![
+        0x45,
+        tos,
+        (tot >> 8) as u8,
+        tot as u8,
+        0,
+        1,
+        0,
+        0,
+        ttl,
+        proto,
+        0,
+        0,
+    ];
     ip.extend_from_slice(&[10, 0, 0, 1, 192, 168, 7, 9]);
     let c = csum(0, &ip);
     ip[10..12].copy_from_slice(&c.to_be_bytes());
@@ -106,7 +123,11 @@ fn run(actions: &[DpAction], pkt: &[u8]) -> Sink {
 }
 
 fn set(field: Field, value: u128) -> DpAction {
-    DpAction::SetField { field, value, mask: field.full_mask() }
+    DpAction::SetField {
+        field,
+        value,
+        mask: field.full_mask(),
+    }
 }
 
 #[test]
@@ -125,7 +146,11 @@ fn nw_and_tp_rewrites_keep_checksums() {
             set(Field::NwDst, 0xffff_fffe),
             set(Field::TpSrc, 0xffff),
             set(Field::TpDst, 0),
-            DpAction::SetField { field: Field::NwTos, value: 0xb8, mask: 0xfc },
+            DpAction::SetField {
+                field: Field::NwTos,
+                value: 0xb8,
+                mask: 0xfc,
+            },
             set(Field::NwTtl, 7),
             DpAction::DecTtl,
         ] {
@@ -143,7 +168,11 @@ fn field_values_land_in_the_right_bytes() {
         set(Field::DlSrc, 0x1122_3344_5566),
         set(Field::NwDst, 0x0a0b_0c0d),
         set(Field::TpDst, 8080),
-        DpAction::SetField { field: Field::NwTos, value: 0xb8, mask: 0xfc },
+        DpAction::SetField {
+            field: Field::NwTos,
+            value: 0xb8,
+            mask: 0xfc,
+        },
         DpAction::DecTtl,
         DpAction::Output(1),
     ];
@@ -160,7 +189,14 @@ fn field_values_land_in_the_right_bytes() {
 #[test]
 fn udp_zero_checksum_stays_zero() {
     let p = ipv4_pkt(IPPROTO_UDP, 64, 0, true);
-    let s = run(&[set(Field::NwSrc, 0x0505_0505), set(Field::TpDst, 53), DpAction::Output(1)], &p);
+    let s = run(
+        &[
+            set(Field::NwSrc, 0x0505_0505),
+            set(Field::TpDst, 53),
+            DpAction::Output(1),
+        ],
+        &p,
+    );
     let q = &s.out[0].1;
     assert_eq!(rd16(q, 34 + 6), 0);
 }
@@ -168,7 +204,10 @@ fn udp_zero_checksum_stays_zero() {
 #[test]
 fn dec_ttl_expires() {
     let p = ipv4_pkt(IPPROTO_UDP, 1, 0, false);
-    let s = run(&[DpAction::Output(1), DpAction::DecTtl, DpAction::Output(2)], &p);
+    let s = run(
+        &[DpAction::Output(1), DpAction::DecTtl, DpAction::Output(2)],
+        &p,
+    );
     assert_eq!(s.out.len(), 1);
     assert_eq!(s.dropped, vec![DropReason::TtlExpired]);
 }
@@ -177,7 +216,15 @@ fn dec_ttl_expires() {
 fn vlan_push_pop_round_trip() {
     let p = ipv4_pkt(IPPROTO_TCP, 64, 0, false);
     let s = run(
-        &[DpAction::PushVlan { tpid: 0x8100, tci: VLAN_CFI | 0x2005 }, DpAction::Output(1), DpAction::PopVlan, DpAction::Output(2)],
+        &[
+            DpAction::PushVlan {
+                tpid: 0x8100,
+                tci: VLAN_CFI | 0x2005,
+            },
+            DpAction::Output(1),
+            DpAction::PopVlan,
+            DpAction::Output(2),
+        ],
         &p,
     );
     let tagged = &s.out[0].1;
@@ -187,14 +234,32 @@ fn vlan_push_pop_round_trip() {
     assert_eq!(&tagged[16..], &p[12..]);
     assert_eq!(s.out[1].1, p);
     // Rewrites behind a tag find their headers.
-    let s = run(&[DpAction::PushVlan { tpid: 0x8100, tci: 5 }, set(Field::NwSrc, 1), DpAction::Output(1)], &p);
+    let s = run(
+        &[
+            DpAction::PushVlan {
+                tpid: 0x8100,
+                tci: 5,
+            },
+            set(Field::NwSrc, 1),
+            DpAction::Output(1),
+        ],
+        &p,
+    );
     check_csums(&s.out[0].1);
 }
 
 #[test]
 fn outputs_clone_all_but_last_and_no_output_drops() {
     let p = ipv4_pkt(IPPROTO_TCP, 64, 0, false);
-    let s = run(&[DpAction::Output(1), set(Field::TpDst, 1), DpAction::Output(2), DpAction::Output(3)], &p);
+    let s = run(
+        &[
+            DpAction::Output(1),
+            set(Field::TpDst, 1),
+            DpAction::Output(2),
+            DpAction::Output(3),
+        ],
+        &p,
+    );
     assert_eq!(s.out.iter().map(|o| o.0).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(s.out[0].1, p);
     assert_ne!(s.out[1].1, p);

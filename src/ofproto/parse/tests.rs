@@ -11,7 +11,10 @@ fn bad(s: &str) -> ParseError {
 #[test]
 fn full_line() {
     let f = ok("table=3, priority=100,cookie=0x10,idle_timeout=5,tcp,in_port=2,nw_dst=10.0.0.0/8,tp_dst=80 actions=mod_nw_src:1.2.3.4,output:4");
-    assert_eq!((f.table, f.priority, f.cookie, f.idle_timeout), (3, 100, 0x10, 5));
+    assert_eq!(
+        (f.table, f.priority, f.cookie, f.idle_timeout),
+        (3, 100, 0x10, 5)
+    );
     assert_eq!(f.m.key.get(Field::DlType), 0x0800);
     assert_eq!(f.m.key.get(Field::NwProto), 6);
     assert_eq!(f.m.key.get(Field::InPort), 2);
@@ -20,7 +23,14 @@ fn full_line() {
     assert_eq!(f.m.key.get(Field::TpDst), 80);
     assert_eq!(
         f.actions,
-        vec![Action::SetField { field: Field::NwSrc, value: 0x0102_0304, mask: 0xffff_ffff }, Action::Output(4)]
+        vec![
+            Action::SetField {
+                field: Field::NwSrc,
+                value: 0x0102_0304,
+                mask: 0xffff_ffff
+            },
+            Action::Output(4)
+        ]
     );
     assert_eq!(ok("actions=drop").priority, DEFAULT_PRIORITY);
     assert!(ok("actions=drop").actions.is_empty());
@@ -40,14 +50,38 @@ fn values_and_masks() {
     let f = ok("dl_vlan=5,dl_vlan_pcp=3 actions=strip_vlan,IN_PORT");
     assert_eq!(f.m.key.get(Field::VlanTci0), 0x6000 | 0x1000 | 5);
     assert_eq!(f.m.mask.get(Field::VlanTci0), 0xffff);
-    assert_eq!(ok("dl_vlan=0xffff actions=1").m.mask.get(Field::VlanTci0), 0xffff);
-    assert_eq!(ok("vlan_tci=0x1000/0x1000 actions=1").m.key.get(Field::VlanTci0), 0x1000);
+    assert_eq!(
+        ok("dl_vlan=0xffff actions=1").m.mask.get(Field::VlanTci0),
+        0xffff
+    );
+    assert_eq!(
+        ok("vlan_tci=0x1000/0x1000 actions=1")
+            .m
+            .key
+            .get(Field::VlanTci0),
+        0x1000
+    );
     let f = ok("ip,nw_tos=0x28,nw_ecn=1,nw_ttl=9,nw_frag=later actions=1");
-    assert_eq!((f.m.key.get(Field::NwTos), f.m.mask.get(Field::NwTos)), (0x29, 0xff));
-    assert_eq!((f.m.key.get(Field::NwFrag), f.m.mask.get(Field::NwFrag)), (3, 3));
-    assert_eq!(ok("ip,nw_frag=not_later actions=1").m.mask.get(Field::NwFrag), 2);
+    assert_eq!(
+        (f.m.key.get(Field::NwTos), f.m.mask.get(Field::NwTos)),
+        (0x29, 0xff)
+    );
+    assert_eq!(
+        (f.m.key.get(Field::NwFrag), f.m.mask.get(Field::NwFrag)),
+        (3, 3)
+    );
+    assert_eq!(
+        ok("ip,nw_frag=not_later actions=1")
+            .m
+            .mask
+            .get(Field::NwFrag),
+        2
+    );
     let f = ok("tcp,tcp_flags=+syn-ack,tp_src=0x100/0xff00 actions=1");
-    assert_eq!((f.m.key.get(Field::TcpFlags), f.m.mask.get(Field::TcpFlags)), (2, 0x12));
+    assert_eq!(
+        (f.m.key.get(Field::TcpFlags), f.m.mask.get(Field::TcpFlags)),
+        (2, 0x12)
+    );
     assert_eq!(f.m.mask.get(Field::TpSrc), 0xff00);
     let f = ok("icmp,icmp_type=8,icmp_code=0 actions=1");
     assert_eq!(f.m.key.get(Field::TpSrc), 8);
@@ -55,8 +89,16 @@ fn values_and_masks() {
     assert_eq!(f.m.key.get(Field::NwProto), 1);
     assert_eq!(f.m.key.get(Field::ArpTha), 2);
     let f = ok("icmp6,icmp_type=135,nd_target=fe80::1 actions=1");
-    assert_eq!(f.m.key.get(Field::NdTarget), 0xfe80_0000_0000_0000_0000_0000_0000_0001);
-    for s in ["udp6,tp_dst=53 actions=1", "tcp6 actions=1", "sctp,tp_src=9 actions=1", "ip,nw_proto=47 actions=1"] {
+    assert_eq!(
+        f.m.key.get(Field::NdTarget),
+        0xfe80_0000_0000_0000_0000_0000_0000_0001
+    );
+    for s in [
+        "udp6,tp_dst=53 actions=1",
+        "tcp6 actions=1",
+        "sctp,tp_src=9 actions=1",
+        "ip,nw_proto=47 actions=1",
+    ] {
         ok(s);
     }
 }
@@ -65,20 +107,72 @@ fn values_and_masks() {
 fn actions() {
     let f = ok("actions=output:1,2,NORMAL,IN_PORT,resubmit(,3),resubmit:7,resubmit(4,),mod_dl_src:00:00:00:00:00:01,mod_dl_dst:00:00:00:00:00:02,dec_ttl,mod_vlan_vid:5,mod_vlan_pcp:2,push_vlan:0x8100,pop_vlan,strip_vlan,set_field:7->vlan_vid,goto_table:2");
     assert_eq!(f.actions.len(), 17);
-    assert_eq!(f.actions[4], Action::Resubmit { port: None, table: Some(3) });
-    assert_eq!(f.actions[5], Action::Resubmit { port: Some(7), table: None });
-    assert_eq!(f.actions[6], Action::Resubmit { port: Some(4), table: None });
-    assert_eq!(f.actions[11], Action::SetVlanPcp { pcp: 2, push_if_needed: true });
-    assert_eq!(f.actions[15], Action::SetVlanVid { vid: 7, push_if_needed: false });
+    assert_eq!(
+        f.actions[4],
+        Action::Resubmit {
+            port: None,
+            table: Some(3)
+        }
+    );
+    assert_eq!(
+        f.actions[5],
+        Action::Resubmit {
+            port: Some(7),
+            table: None
+        }
+    );
+    assert_eq!(
+        f.actions[6],
+        Action::Resubmit {
+            port: Some(4),
+            table: None
+        }
+    );
+    assert_eq!(
+        f.actions[11],
+        Action::SetVlanPcp {
+            pcp: 2,
+            push_if_needed: true
+        }
+    );
+    assert_eq!(
+        f.actions[15],
+        Action::SetVlanVid {
+            vid: 7,
+            push_if_needed: false
+        }
+    );
     assert_eq!(f.actions[16], Action::GotoTable(2));
     let f = ok("udp actions=mod_tp_src:1,mod_tp_dst:2,mod_nw_tos:0x20,mod_nw_dst:10.1.1.1,set_field:10.0.0.9->ip_src,set_field:53->udp_dst,set_field:8->ip_dscp");
-    assert_eq!(f.actions[2], Action::SetField { field: Field::NwTos, value: 0x20, mask: 0xfc });
-    assert_eq!(f.actions[6], Action::SetField { field: Field::NwTos, value: 0x20, mask: 0xfc });
+    assert_eq!(
+        f.actions[2],
+        Action::SetField {
+            field: Field::NwTos,
+            value: 0x20,
+            mask: 0xfc
+        }
+    );
+    assert_eq!(
+        f.actions[6],
+        Action::SetField {
+            field: Field::NwTos,
+            value: 0x20,
+            mask: 0xfc
+        }
+    );
     // Display round trips through the parser.
-    for s in ["tcp,nw_src=10.0.0.0/8,tp_dst=22 actions=resubmit(,1),set_field:9->tcp_dst,output:3", "dl_vlan=7 actions=mod_vlan_vid:3,pop_vlan,IN_PORT"] {
+    for s in [
+        "tcp,nw_src=10.0.0.0/8,tp_dst=22 actions=resubmit(,1),set_field:9->tcp_dst,output:3",
+        "dl_vlan=7 actions=mod_vlan_vid:3,pop_vlan,IN_PORT",
+    ] {
         let f = ok(s);
-        let text = format!("priority={},{} actions={}", f.priority, f.m, crate::ofproto::rule::fmt_actions(&f.actions));
-        let g = parse_flow(&text.replace("vlan_tci=", "vlan_tci=")).unwrap();
+        let text = format!(
+            "priority={},{} actions={}",
+            f.priority,
+            f.m,
+            crate::ofproto::rule::fmt_actions(&f.actions)
+        );
+        let g = parse_flow(&text).unwrap();
         assert_eq!(f.actions, g.actions, "{text}");
         assert_eq!(f.m, g.m, "{text}");
     }
@@ -94,20 +188,30 @@ fn errors_have_positions() {
     let e = bad("ip,tp_dst=80 actions=1");
     assert_eq!(e.pos, 3);
     assert!(e.msg.contains("tcp, udp or sctp"), "{e}");
-    assert!(bad("tcp,tcp_flags=+syn actions=1,bogus").msg.contains("unknown action 'bogus'"));
+    assert!(bad("tcp,tcp_flags=+syn actions=1,bogus")
+        .msg
+        .contains("unknown action 'bogus'"));
     assert_eq!(bad("tcp actions=1,bogus").pos, 14);
     assert_eq!(bad("ip,nw_src=1.2.3.400 actions=1").pos, 10);
     assert!(bad("ip,nw_src=1.2.3.4/33 actions=1").msg.contains("prefix"));
     assert!(bad("ip,arp actions=1").msg.contains("conflicting"));
     assert!(bad("in_port=1").msg.contains("missing 'actions='"));
-    assert!(bad("table=2 actions=goto_table:1").msg.contains("later table"));
+    assert!(bad("table=2 actions=goto_table:1")
+        .msg
+        .contains("later table"));
     assert!(bad("actions=goto_table:3,1").msg.contains("last"));
-    assert!(bad("actions=set_field:1->tcp_dst").msg.contains("requires tcp"));
-    assert!(bad("actions=set_field:1.2.3.4->nw_src").msg.contains("requires ip"));
+    assert!(bad("actions=set_field:1->tcp_dst")
+        .msg
+        .contains("requires tcp"));
+    assert!(bad("actions=set_field:1.2.3.4->nw_src")
+        .msg
+        .contains("requires ip"));
     assert!(bad("dl_vlan=4096 actions=1").msg.contains("dl_vlan"));
     assert!(bad("ip,nw_tos=3 actions=1").msg.contains("DSCP"));
     assert!(bad("ipv6_src=::1 actions=1").msg.contains("ipv6"));
-    assert!(bad("icmp6,nd_target=::1 actions=1").msg.contains("icmp_type=135"));
+    assert!(bad("icmp6,nd_target=::1 actions=1")
+        .msg
+        .contains("icmp_type=135"));
     assert!(bad("actions=1,drop").msg.contains("only action"));
     assert!(bad("actions=mod_vlan_vid:5000").msg.contains("VLAN id"));
     assert!(bad("actions=push_vlan:0x800").msg.contains("push_vlan"));
@@ -123,6 +227,9 @@ fn del_flows_match() {
     assert_eq!(s.m.key.get(Field::TpDst), 80);
     let s = parse_match("").unwrap();
     assert_eq!(s.m, Match::ANY);
-    assert_eq!(parse_match("cookie=0x10/0xf0").unwrap().cookie, Some((0x10, 0xf0)));
+    assert_eq!(
+        parse_match("cookie=0x10/0xf0").unwrap().cookie,
+        Some((0x10, 0xf0))
+    );
     assert_eq!(parse_match("ip,nw_dst=1.2.3.4,bad").unwrap_err().pos, 18);
 }

@@ -14,7 +14,13 @@ fn key(fields: &[(Field, u128)]) -> FlowKey {
 }
 
 fn ip_key(in_port: u128, dst: u128) -> FlowKey {
-    key(&[(Field::InPort, in_port), (Field::DlType, 0x0800), (Field::NwDst, dst), (Field::NwProto, 6), (Field::TpDst, 80)])
+    key(&[
+        (Field::InPort, in_port),
+        (Field::DlType, 0x0800),
+        (Field::NwDst, dst),
+        (Field::NwProto, 6),
+        (Field::TpDst, 80),
+    ])
 }
 
 fn lookup(p: &Pipeline, k: &FlowKey) -> Option<u64> {
@@ -56,14 +62,32 @@ fn delete_strict_and_loose() {
     add(&mut p, "table=1,priority=7,tcp actions=1");
     let m = parse_match("tcp,tp_dst=80").unwrap().m;
     // Strict needs the exact priority.
-    let gone = p.delete(&Selector { table: Some(0), m: &m, strict: true, priority: 6, cookie: None });
+    let gone = p.delete(&Selector {
+        table: Some(0),
+        m: &m,
+        strict: true,
+        priority: 6,
+        cookie: None,
+    });
     assert!(gone.is_empty());
-    let gone = p.delete(&Selector { table: Some(0), m: &m, strict: true, priority: 5, cookie: None });
+    let gone = p.delete(&Selector {
+        table: Some(0),
+        m: &m,
+        strict: true,
+        priority: 5,
+        cookie: None,
+    });
     assert_eq!(gone.len(), 1);
     add(&mut p, "priority=5,tcp,tp_dst=80 actions=1");
     // Non-strict: everything at least as specific, any priority.
     let m = parse_match("tcp").unwrap().m;
-    let gone = p.delete(&Selector { table: None, m: &m, strict: false, priority: 0, cookie: None });
+    let gone = p.delete(&Selector {
+        table: None,
+        m: &m,
+        strict: false,
+        priority: 0,
+        cookie: None,
+    });
     assert_eq!(gone.len(), 3);
     assert_eq!(p.len(), 1);
     assert_eq!(lookup(&p, &ip_key(2, 1)), None);
@@ -78,24 +102,53 @@ fn modify_keeps_counters_and_dump_orders() {
     add(&mut p, "table=2,priority=1 actions=drop");
     let m = parse_match("ip").unwrap().m;
     let acts = [crate::ofproto::rule::Action::Output(7)];
-    assert_eq!(p.modify(&Selector { table: Some(0), m: &m, strict: false, priority: 0, cookie: None }, &acts), 1);
+    assert_eq!(
+        p.modify(
+            &Selector {
+                table: Some(0),
+                m: &m,
+                strict: false,
+                priority: 0,
+                cookie: None
+            },
+            &acts
+        ),
+        1
+    );
     let d = p.dump();
-    assert_eq!(d.iter().map(|r| (r.table, r.priority)).collect::<Vec<_>>(), vec![(0, 9), (0, 5), (2, 1)]);
+    assert_eq!(
+        d.iter().map(|r| (r.table, r.priority)).collect::<Vec<_>>(),
+        vec![(0, 9), (0, 5), (2, 1)]
+    );
     assert_eq!(&*d[1].actions, &acts);
     assert_eq!(d[1].stats.packets.load(Ordering::Relaxed), 3);
-    assert_eq!(d[1].to_string(), "cookie=0x0, table=0, n_packets=3, n_bytes=300, priority=5,dl_type=0x800 actions=output:7");
+    assert_eq!(
+        d[1].to_string(),
+        "cookie=0x0, table=0, n_packets=3, n_bytes=300, priority=5,dl_type=0x800 actions=output:7"
+    );
 }
 
 #[test]
 fn staged_lookup_unwildcards_only_the_failing_stage() {
     let mut p = Pipeline::new();
-    add(&mut p, "priority=10,in_port=3,tcp,nw_dst=10.0.0.0/8,tp_dst=80 actions=1");
+    add(
+        &mut p,
+        "priority=10,in_port=3,tcp,nw_dst=10.0.0.0/8,tp_dst=80 actions=1",
+    );
     let mut wc = FlowKey::ZERO;
-    assert!(p.table(0).unwrap().lookup(&ip_key(1, 0x0a00_0001), &mut wc).is_none());
+    assert!(p
+        .table(0)
+        .unwrap()
+        .lookup(&ip_key(1, 0x0a00_0001), &mut wc)
+        .is_none());
     // Missed at the in_port stage: only in_port was needed.
     assert_eq!(wc, key(&[(Field::InPort, 0xffff_ffff)]));
     let mut wc = FlowKey::ZERO;
-    assert!(p.table(0).unwrap().lookup(&ip_key(3, 0x0b00_0001), &mut wc).is_none());
+    assert!(p
+        .table(0)
+        .unwrap()
+        .lookup(&ip_key(3, 0x0b00_0001), &mut wc)
+        .is_none());
     assert_eq!(wc.get(Field::NwDst), 0xff00_0000);
     assert_eq!(wc.get(Field::TpDst), 0, "L4 never looked at");
 }
@@ -104,7 +157,13 @@ fn staged_lookup_unwildcards_only_the_failing_stage() {
 fn ten_thousand_rules() {
     let mut p = Pipeline::new();
     for i in 0..10_000u32 {
-        let fm = parse_flow(&format!("priority={},ip,nw_dst=10.{}.{}.0/24 actions=1", 100 + i % 7, i >> 8, i & 255)).unwrap();
+        let fm = parse_flow(&format!(
+            "priority={},ip,nw_dst=10.{}.{}.0/24 actions=1",
+            100 + i % 7,
+            i >> 8,
+            i & 255
+        ))
+        .unwrap();
         p.add(&fm);
     }
     assert_eq!(p.len(), 10_000);

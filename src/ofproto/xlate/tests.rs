@@ -31,7 +31,11 @@ fn tcp_key(in_port: u128, src: u128, dst: u128, dport: u128) -> FlowKey {
 }
 
 fn set(field: Field, value: u128) -> DpAction {
-    DpAction::SetField { field, value, mask: field.full_mask() }
+    DpAction::SetField {
+        field,
+        value,
+        mask: field.full_mask(),
+    }
 }
 
 #[test]
@@ -39,7 +43,11 @@ fn miss_drops_with_minimal_mask() {
     let of = sw(&[1, 2]);
     let x = of.translate(&tcp_key(1, 1, 2, 80), 0);
     assert!(x.actions.is_empty());
-    let mut want = key(&[(Field::InPort, 0xffff_ffff), (Field::DlType, 0xffff), (Field::NwFrag, 3)]);
+    let mut want = key(&[
+        (Field::InPort, 0xffff_ffff),
+        (Field::DlType, 0xffff),
+        (Field::NwFrag, 3),
+    ]);
     assert_eq!(x.mask, want);
     let x = of.translate(&key(&[(Field::InPort, 1), (Field::DlType, 0x0806)]), 0);
     want.set(Field::NwFrag, 0);
@@ -49,15 +57,29 @@ fn miss_drops_with_minimal_mask() {
 #[test]
 fn output_rewrite_and_goto() {
     let mut of = sw(&[1, 2, 3]);
-    of.add_flow("priority=10,tcp,nw_dst=10.0.0.0/8 actions=mod_nw_src:1.1.1.1,dec_ttl,goto_table:1").unwrap();
-    of.add_flow("table=1,priority=5,ip,nw_src=1.1.1.1 actions=output:2,mod_tp_dst:8080,output:3").unwrap();
+    of.add_flow(
+        "priority=10,tcp,nw_dst=10.0.0.0/8 actions=mod_nw_src:1.1.1.1,dec_ttl,goto_table:1",
+    )
+    .unwrap();
+    of.add_flow("table=1,priority=5,ip,nw_src=1.1.1.1 actions=output:2,mod_tp_dst:8080,output:3")
+        .unwrap();
     let x = of.translate(&tcp_key(1, 0x0505_0505, 0x0a00_0001, 80), 0);
     assert_eq!(
         &*x.actions,
-        &[set(Field::NwSrc, 0x0101_0101), set(Field::NwTtl, 63), DpAction::Output(2), set(Field::TpDst, 8080), DpAction::Output(3)]
+        &[
+            set(Field::NwSrc, 0x0101_0101),
+            set(Field::NwTtl, 63),
+            DpAction::Output(2),
+            set(Field::TpDst, 8080),
+            DpAction::Output(3)
+        ]
     );
     assert_eq!(x.mask.get(Field::NwDst), 0xff00_0000);
-    assert_eq!(x.mask.get(Field::NwSrc), 0xffff_ffff, "set un-wildcards the written bits");
+    assert_eq!(
+        x.mask.get(Field::NwSrc),
+        0xffff_ffff,
+        "set un-wildcards the written bits"
+    );
     assert_eq!(x.mask.get(Field::NwTtl), 0xff);
     assert_eq!(x.mask.get(Field::TpSrc), 0);
     assert_eq!(x.rules.len(), 2);
@@ -69,7 +91,8 @@ fn output_rewrite_and_goto() {
 #[test]
 fn output_to_in_port_is_skipped_but_in_port_action_works() {
     let mut of = sw(&[1, 2]);
-    of.add_flow("actions=output:1,output:2,output:9,IN_PORT").unwrap();
+    of.add_flow("actions=output:1,output:2,output:9,IN_PORT")
+        .unwrap();
     let x = of.translate(&tcp_key(1, 1, 2, 3), 0);
     assert_eq!(&*x.actions, &[DpAction::Output(2), DpAction::Output(1)]);
 }
@@ -98,10 +121,21 @@ fn resubmit_loop_is_bounded() {
 #[test]
 fn vlan_actions_commit_as_push_pop() {
     let mut of = sw(&[1, 2]);
-    of.add_flow("in_port=1,actions=mod_vlan_vid:10,output:2").unwrap();
-    of.add_flow("in_port=2,actions=strip_vlan,output:1").unwrap();
+    of.add_flow("in_port=1,actions=mod_vlan_vid:10,output:2")
+        .unwrap();
+    of.add_flow("in_port=2,actions=strip_vlan,output:1")
+        .unwrap();
     let x = of.translate(&tcp_key(1, 1, 2, 3), 0);
-    assert_eq!(&*x.actions, &[DpAction::PushVlan { tpid: 0x8100, tci: 0x100a }, DpAction::Output(2)]);
+    assert_eq!(
+        &*x.actions,
+        &[
+            DpAction::PushVlan {
+                tpid: 0x8100,
+                tci: 0x100a
+            },
+            DpAction::Output(2)
+        ]
+    );
     let mut k = tcp_key(2, 1, 2, 3);
     k.set(Field::VlanTci0, 0x100a);
     k.set(Field::VlanTpid0, 0x8100);
@@ -109,10 +143,21 @@ fn vlan_actions_commit_as_push_pop() {
     assert_eq!(&*x.actions, &[DpAction::PopVlan, DpAction::Output(1)]);
     // Retagging an existing tag: pop then push (OVS does the same).
     let mut of = sw(&[1, 2]);
-    of.add_flow("actions=set_field:7->vlan_vid,output:2").unwrap();
+    of.add_flow("actions=set_field:7->vlan_vid,output:2")
+        .unwrap();
     k.set(Field::InPort, 1);
     let x = of.translate(&k, 0);
-    assert_eq!(&*x.actions, &[DpAction::PopVlan, DpAction::PushVlan { tpid: 0x8100, tci: 0x1007 }, DpAction::Output(2)]);
+    assert_eq!(
+        &*x.actions,
+        &[
+            DpAction::PopVlan,
+            DpAction::PushVlan {
+                tpid: 0x8100,
+                tci: 0x1007
+            },
+            DpAction::Output(2)
+        ]
+    );
     // set_field vlan_vid does not push onto an untagged packet.
     let x = of.translate(&tcp_key(1, 1, 2, 3), 0);
     assert_eq!(&*x.actions, &[DpAction::Output(2)]);
@@ -125,7 +170,11 @@ fn normal_learns_floods_and_ages() {
     of.add_flow("actions=NORMAL").unwrap();
     let a_to_b = tcp_key(1, 1, 2, 3);
     let x = of.upcall(&a_to_b, 0);
-    assert_eq!(&*x.actions, &[DpAction::Output(2), DpAction::Output(3)], "unknown dst floods");
+    assert_eq!(
+        &*x.actions,
+        &[DpAction::Output(2), DpAction::Output(3)],
+        "unknown dst floods"
+    );
     assert_eq!(x.mask.get(Field::DlSrc), 0xffff_ffff_ffff);
     assert_eq!(x.mask.get(Field::DlDst), 0xffff_ffff_ffff);
     assert_eq!(x.mask.get(Field::VlanTci0), 0x1fff);
@@ -140,9 +189,20 @@ fn normal_learns_floods_and_ages() {
     assert!(of.generation() > g);
     // The flooded megaflow is now stale: revalidation narrows it to port 3.
     let old = of.translate(&a_to_b, 0);
-    assert_eq!(of.revalidate(&a_to_b, &old.mask, &[DpAction::Output(2), DpAction::Output(3)], 20), Revalidate::Update(vec![DpAction::Output(3)].into()));
+    assert_eq!(
+        of.revalidate(
+            &a_to_b,
+            &old.mask,
+            &[DpAction::Output(2), DpAction::Output(3)],
+            20
+        ),
+        Revalidate::Update(vec![DpAction::Output(3)].into())
+    );
     // After ageing, flooding again.
-    assert_eq!(&*of.translate(&a_to_b, 10 + 300).actions, &[DpAction::Output(2), DpAction::Output(3)]);
+    assert_eq!(
+        &*of.translate(&a_to_b, 10 + 300).actions,
+        &[DpAction::Output(2), DpAction::Output(3)]
+    );
     // Broadcast floods; learned port == in_port drops.
     let mut bc = a_to_b;
     bc.set(Field::DlDst, 0xffff_ffff_ffff);
@@ -163,7 +223,18 @@ fn normal_access_ports() {
     let mut of = Ofproto::new(ports);
     of.add_flow("actions=NORMAL").unwrap();
     let x = of.translate(&tcp_key(1, 1, 2, 3), 0);
-    assert_eq!(&*x.actions, &[DpAction::PushVlan { tpid: 0x8100, tci: 0x100a }, DpAction::Output(2), DpAction::PopVlan, DpAction::Output(4)]);
+    assert_eq!(
+        &*x.actions,
+        &[
+            DpAction::PushVlan {
+                tpid: 0x8100,
+                tci: 0x100a
+            },
+            DpAction::Output(2),
+            DpAction::PopVlan,
+            DpAction::Output(4)
+        ]
+    );
     let mut tagged = tcp_key(2, 1, 2, 3);
     tagged.set(Field::VlanTci0, 0x1014);
     tagged.set(Field::VlanTpid0, 0x8100);
@@ -171,22 +242,40 @@ fn normal_access_ports() {
     assert_eq!(&*x.actions, &[DpAction::PopVlan, DpAction::Output(3)]);
     let mut bad = tagged;
     bad.set(Field::InPort, 1);
-    assert!(of.translate(&bad, 0).actions.is_empty(), "tagged frame on access port");
+    assert!(
+        of.translate(&bad, 0).actions.is_empty(),
+        "tagged frame on access port"
+    );
 }
 
 #[test]
 fn revalidate_after_rule_changes() {
     let mut of = sw(&[1, 2, 3]);
-    of.add_flow("priority=10,tcp,nw_dst=10.0.0.0/8 actions=output:2").unwrap();
+    of.add_flow("priority=10,tcp,nw_dst=10.0.0.0/8 actions=output:2")
+        .unwrap();
     let k = tcp_key(1, 1, 0x0a00_0001, 80);
     let x = of.translate(&k, 0);
     assert_eq!(of.revalidate(&k, &x.mask, &x.actions, 0), Revalidate::Keep);
-    of.add_flow("priority=10,tcp,nw_dst=10.0.0.0/8 actions=output:3").unwrap();
-    assert_eq!(of.revalidate(&k, &x.mask, &x.actions, 0), Revalidate::Update(vec![DpAction::Output(3)].into()));
+    of.add_flow("priority=10,tcp,nw_dst=10.0.0.0/8 actions=output:3")
+        .unwrap();
+    assert_eq!(
+        of.revalidate(&k, &x.mask, &x.actions, 0),
+        Revalidate::Update(vec![DpAction::Output(3)].into())
+    );
     // A more specific higher-priority rule needs more bits: delete.
-    of.add_flow("priority=20,tcp,nw_dst=10.0.0.0/8,tp_dst=22 actions=output:1").unwrap();
-    assert_eq!(of.revalidate(&k, &x.mask, &x.actions, 0), Revalidate::Delete);
+    of.add_flow("priority=20,tcp,nw_dst=10.0.0.0/8,tp_dst=22 actions=output:1")
+        .unwrap();
+    assert_eq!(
+        of.revalidate(&k, &x.mask, &x.actions, 0),
+        Revalidate::Delete
+    );
     assert_eq!(of.del_flows("tcp", false).unwrap().len(), 2);
-    assert_eq!(of.revalidate(&k, &x.mask, &x.actions, 0), Revalidate::Update(Vec::new().into()));
-    assert_eq!(of.mod_flows("priority=1 actions=output:2", false).unwrap(), 0);
+    assert_eq!(
+        of.revalidate(&k, &x.mask, &x.actions, 0),
+        Revalidate::Update(Vec::new().into())
+    );
+    assert_eq!(
+        of.mod_flows("priority=1 actions=output:2", false).unwrap(),
+        0
+    );
 }

@@ -10,7 +10,10 @@ const PORTS: [u32; 4] = [1, 2, 3, 4];
 
 /// Applies the packet conventions extraction guarantees (see key.rs).
 fn normalize(mut k: FlowKey) -> FlowKey {
-    for (tci, tpid) in [(Field::VlanTci0, Field::VlanTpid0), (Field::VlanTci1, Field::VlanTpid1)] {
+    for (tci, tpid) in [
+        (Field::VlanTci0, Field::VlanTpid0),
+        (Field::VlanTci1, Field::VlanTpid1),
+    ] {
         if k.get(tci) & u128::from(VLAN_CFI) == 0 {
             k.set(tci, 0);
             k.set(tpid, 0);
@@ -25,7 +28,13 @@ fn normalize(mut k: FlowKey) -> FlowKey {
     let dl = k.get(Field::DlType);
     let ip = dl == ETH_IP || dl == ETH_IPV6;
     if !ip {
-        for f in [Field::NwFrag, Field::NwTos, Field::NwTtl, Field::TpSrc, Field::TpDst] {
+        for f in [
+            Field::NwFrag,
+            Field::NwTos,
+            Field::NwTtl,
+            Field::TpSrc,
+            Field::TpDst,
+        ] {
             k.set(f, 0);
         }
         if dl != 0x0806 {
@@ -35,7 +44,9 @@ fn normalize(mut k: FlowKey) -> FlowKey {
         }
     } else {
         let proto = k.get(Field::NwProto);
-        if k.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0 || !matches!(proto, 1 | 6 | 17 | 58 | 132) {
+        if k.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0
+            || !matches!(proto, 1 | 6 | 17 | 58 | 132)
+        {
             k.set(Field::TpSrc, 0);
             k.set(Field::TpDst, 0);
         } else if proto == 1 || proto == 58 {
@@ -55,7 +66,13 @@ fn field_values(f: Field) -> Vec<u128> {
         Field::DlType => vec![0x0800, 0x0800, 0x86dd, 0x0806],
         Field::DlSrc | Field::DlDst => vec![1, 2, 3, 0x0100_0000_0001],
         Field::VlanTci0 => vec![0, 0x1005, 0x1006, 0x3005],
-        Field::NwSrc | Field::NwDst => vec![0x0a00_0001, 0x0a00_0002, 0x0a01_0001, 0x0b00_0001, 0x0a00_0100],
+        Field::NwSrc | Field::NwDst => vec![
+            0x0a00_0001,
+            0x0a00_0002,
+            0x0a01_0001,
+            0x0b00_0001,
+            0x0a00_0100,
+        ],
         Field::NwProto => vec![6, 17, 1],
         Field::NwTos => vec![0, 0x20, 0x21],
         Field::NwTtl => vec![0, 1, 2, 64],
@@ -94,7 +111,14 @@ fn arb_key() -> impl Strategy<Value = FlowKey> {
 
 fn masks_for(f: Field) -> Vec<u128> {
     match f {
-        Field::NwSrc | Field::NwDst => vec![0xffff_ffff, 0xff00_0000, 0xffff_0000, 0xffff_ff00, 0xffff_fffc, 0x0000_0100],
+        Field::NwSrc | Field::NwDst => vec![
+            0xffff_ffff,
+            0xff00_0000,
+            0xffff_0000,
+            0xffff_ff00,
+            0xffff_fffc,
+            0x0000_0100,
+        ],
         Field::TpSrc | Field::TpDst => vec![0xffff, 0xff00, 0xfffc, 0x0001],
         Field::DlSrc | Field::DlDst => vec![0xffff_ffff_ffff, 0x0100_0000_0000],
         Field::VlanTci0 => vec![0x1fff, 0x1000, 0xffff, 0xe000],
@@ -105,22 +129,28 @@ fn masks_for(f: Field) -> Vec<u128> {
 }
 
 fn arb_match() -> impl Strategy<Value = Match> {
-    proptest::collection::vec((0..KEY_FIELDS.len(), any::<proptest::sample::Index>(), any::<proptest::sample::Index>()), 0..4).prop_map(
-        |picks| {
-            let mut m = Match::ANY;
-            for (fi, vi, mi) in picks {
-                let f = KEY_FIELDS[fi];
-                let vals = field_values(f);
-                let masks = masks_for(f);
-                let mask = masks[mi.index(masks.len())];
-                m.set_masked(f, vals[vi.index(vals.len())] & mask, mask);
-            }
-            m
-        },
+    proptest::collection::vec(
+        (
+            0..KEY_FIELDS.len(),
+            any::<proptest::sample::Index>(),
+            any::<proptest::sample::Index>(),
+        ),
+        0..4,
     )
+    .prop_map(|picks| {
+        let mut m = Match::ANY;
+        for (fi, vi, mi) in picks {
+            let f = KEY_FIELDS[fi];
+            let vals = field_values(f);
+            let masks = masks_for(f);
+            let mask = masks[mi.index(masks.len())];
+            m.set_masked(f, vals[vi.index(vals.len())] & mask, mask);
+        }
+        m
+    })
 }
 
-fn arb_action(table: u8) -> impl Strategy<Value = Action> {
+fn arb_action() -> impl Strategy<Value = Action> {
     prop_oneof![
         3 => (1u32..=5).prop_map(Action::Output),
         1 => Just(Action::InPort),
@@ -140,19 +170,30 @@ fn arb_action(table: u8) -> impl Strategy<Value = Action> {
         1 => (5u16..7, any::<bool>()).prop_map(|(vid, push_if_needed)| Action::SetVlanVid { vid, push_if_needed }),
         1 => (0u8..3, any::<bool>()).prop_map(|(pcp, push_if_needed)| Action::SetVlanPcp { pcp, push_if_needed }),
     ]
-    .prop_filter("no resubmit to itself only", move |a| !matches!(a, Action::Resubmit { table: Some(t), .. } if *t < table && false))
 }
 
 fn arb_flowmod() -> impl Strategy<Value = FlowMod> {
     (0u8..3, 0u16..4, arb_match()).prop_flat_map(|(table, priority, m)| {
-        (proptest::collection::vec(arb_action(table), 0..4), proptest::option::of(table + 1..4)).prop_map(move |(mut actions, goto)| {
-            if let Some(t) = goto {
-                if t < 3 {
-                    actions.push(Action::GotoTable(t));
+        (
+            proptest::collection::vec(arb_action(), 0..4),
+            proptest::option::of(table + 1..4),
+        )
+            .prop_map(move |(mut actions, goto)| {
+                if let Some(t) = goto {
+                    if t < 3 {
+                        actions.push(Action::GotoTable(t));
+                    }
                 }
-            }
-            FlowMod { table, priority, cookie: 0, idle_timeout: 0, hard_timeout: 0, m, actions }
-        })
+                FlowMod {
+                    table,
+                    priority,
+                    cookie: 0,
+                    idle_timeout: 0,
+                    hard_timeout: 0,
+                    m,
+                    actions,
+                }
+            })
     })
 }
 
@@ -183,7 +224,10 @@ fn visible(k: &FlowKey) -> FlowKey {
 }
 
 fn normalize_tags(mut k: FlowKey) -> FlowKey {
-    for (tci, tpid) in [(Field::VlanTci0, Field::VlanTpid0), (Field::VlanTci1, Field::VlanTpid1)] {
+    for (tci, tpid) in [
+        (Field::VlanTci0, Field::VlanTpid0),
+        (Field::VlanTci1, Field::VlanTpid1),
+    ] {
         if k.get(tci) & u128::from(VLAN_CFI) == 0 {
             k.set(tci, 0);
             k.set(tpid, 0);
@@ -218,7 +262,9 @@ impl Reference<'_> {
             self.failed = true;
             return;
         }
-        let Some((_, r)) = self.lookup(t, flow) else { return };
+        let Some((_, r)) = self.lookup(t, flow) else {
+            return;
+        };
         let actions = r.actions.clone();
         self.depth += 1;
         self.actions(t, &actions, flow);
@@ -238,7 +284,9 @@ impl Reference<'_> {
                         self.out.push((p, visible(flow)));
                     }
                 }
-                Action::InPort => self.out.push((flow.get(Field::InPort) as u32, visible(flow))),
+                Action::InPort => self
+                    .out
+                    .push((flow.get(Field::InPort) as u32, visible(flow))),
                 Action::Normal => unreachable!(),
                 Action::GotoTable(n) => self.table(n, flow),
                 Action::Resubmit { port, table } => {
@@ -286,8 +334,14 @@ impl Reference<'_> {
                     flow.set(Field::VlanTci1, 0);
                     flow.set(Field::VlanTpid1, 0);
                 }
-                Action::SetVlanVid { vid, push_if_needed } => ref_tci(flow, 0x0fff, vid.into(), push_if_needed),
-                Action::SetVlanPcp { pcp, push_if_needed } => ref_tci(flow, 0xe000, u128::from(pcp) << 13, push_if_needed),
+                Action::SetVlanVid {
+                    vid,
+                    push_if_needed,
+                } => ref_tci(flow, 0x0fff, vid.into(), push_if_needed),
+                Action::SetVlanPcp {
+                    pcp,
+                    push_if_needed,
+                } => ref_tci(flow, 0xe000, u128::from(pcp) << 13, push_if_needed),
             }
         }
     }
@@ -306,7 +360,12 @@ fn ref_tci(flow: &mut FlowKey, bits: u128, value: u128, push: bool) {
 }
 
 fn reference(rules: &[(u64, FlowMod)], k: &FlowKey) -> Outputs {
-    let mut r = Reference { rules, out: Vec::new(), depth: 0, failed: false };
+    let mut r = Reference {
+        rules,
+        out: Vec::new(),
+        depth: 0,
+        failed: false,
+    };
     let mut flow = *k;
     r.table(0, &mut flow);
     if r.failed {
@@ -322,7 +381,9 @@ fn apply(actions: &[DpAction], k: &FlowKey) -> Outputs {
     for a in actions {
         match *a {
             DpAction::Output(p) => out.push((p, visible(&flow))),
-            DpAction::SetField { field, value, mask } => flow.set(field, (flow.get(field) & !mask) | value),
+            DpAction::SetField { field, value, mask } => {
+                flow.set(field, (flow.get(field) & !mask) | value)
+            }
             DpAction::PushVlan { tpid, tci } => {
                 flow.set(Field::VlanTci1, flow.get(Field::VlanTci0));
                 flow.set(Field::VlanTpid1, flow.get(Field::VlanTpid0));
@@ -347,7 +408,10 @@ fn build(rules: &[FlowMod]) -> (Ofproto, Vec<(u64, FlowMod)>) {
     for fm in rules {
         let r = of.pipeline.add(fm);
         // Identical match+priority replaces: mirror that in the reference.
-        let mm = Match { key: fm.m.key.masked(&fm.m.mask), mask: fm.m.mask };
+        let mm = Match {
+            key: fm.m.key.masked(&fm.m.mask),
+            mask: fm.m.mask,
+        };
         refs.retain(|(_, o)| !(o.table == fm.table && o.priority == fm.priority && o.m == mm));
         let mut fm = fm.clone();
         fm.m = mm;
