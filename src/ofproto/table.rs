@@ -13,7 +13,7 @@
 
 use super::rule::{Action, FlowMod, Match};
 use crate::flow::key::{Field, FlowKey};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -107,6 +107,10 @@ struct Subtable {
     /// `mask` cut at each of the first three stages, skipping stages that
     /// add no bits; the last entry is the full mask.
     stages: Vec<FlowKey>,
+    /// The stage level (0 in_port, 1 L2, 2 L3, 3 all) of each of `stages`.
+    levels: Vec<u8>,
+    /// CIDR prefix length of the mask on `nw_src` and `nw_dst`, if any.
+    plen: [Option<u32>; 2],
     /// Per early stage: masked keys of the rules, with reference counts.
     stage_keys: Vec<HashMap<FlowKey, u32>>,
     /// Masked key -> rules, best first (priority desc, id asc).
@@ -118,17 +122,23 @@ struct Subtable {
 impl Subtable {
     fn new(mask: FlowKey) -> Self {
         let mut stages: Vec<FlowKey> = Vec::new();
-        for s in stage_masks() {
-            let m = mask.masked(&s);
+        let mut levels = Vec::new();
+        for (level, s) in stage_masks().iter().enumerate() {
+            let m = mask.masked(s);
             if m != FlowKey::ZERO && m != mask && stages.last() != Some(&m) {
                 stages.push(m);
+                levels.push(level as u8);
             }
         }
         let n = stages.len();
         stages.push(mask);
+        levels.push(3);
+        let plen = PREFIX_FIELDS.map(|f| cidr_len(mask.get(f) as u32));
         Subtable {
             mask,
             stages,
+            levels,
+            plen,
             stage_keys: vec![HashMap::new(); n],
             buckets: HashMap::new(),
             max_priority: 0,
@@ -180,8 +190,14 @@ impl Subtable {
     }
 
     /// The best rule matching `key`, adding the consulted bits to `wc`.
-    fn lookup(&self, key: &FlowKey, wc: &mut FlowKey) -> Option<&Arc<Rule>> {
-        for (i, map) in self.stage_keys.iter().enumerate() {
+    fn lookup(&self, key: &FlowKey, wc: &mut FlowKey, pfx: &Prefixes) -> Option<&Arc<Rule>> {
+        for (i, &level) in self.levels.iter().enumerate() {
+            // Before hashing L3, try to prove a miss from an IP prefix
+            // alone, which pins fewer bits (OVS's prefix tries).
+            if level >= 2 && (i == 0 || self.levels[i - 1] < 2) && self.prefix_miss(key, wc, pfx) {
+                return None;
+            }
+            let Some(map) = self.stage_keys.get(i) else { break };
             if !map.contains_key(&key.masked(&self.stages[i])) {
                 or_into(wc, &self.stages[i]);
                 return None;
@@ -192,6 +208,43 @@ impl Subtable {
     }
 }
 
+/// `nw_src` and `nw_dst`: the fields with prefix tracking.
+const PREFIX_FIELDS: [Field; 2] = [Field::NwSrc, Field::NwDst];
+
+/// Per prefix field: prefix length -> rule values (masked) -> count.
+type Prefixes = [HashMap<u32, BTreeMap<u32, u32>>; 2];
+
+/// The length of a CIDR mask (1..=32), `None` for zero or non-CIDR masks.
+fn cidr_len(m: u32) -> Option<u32> {
+    let l = m.leading_ones();
+    (l > 0 && m.count_ones() == l).then_some(l)
+}
+
+impl Subtable {
+    /// Whether `key` provably matches no rule here because its `nw_src` or
+    /// `nw_dst` prefix is not any rule's; pins only the prefix bits the
+    /// proof needs: one past the longest prefix `key` shares with a rule
+    /// value (found among its sorted neighbours).
+    fn prefix_miss(&self, key: &FlowKey, wc: &mut FlowKey, pfx: &Prefixes) -> bool {
+        for (i, f) in PREFIX_FIELDS.iter().enumerate() {
+            let Some(l) = self.plen[i] else { continue };
+            let Some(vals) = pfx[i].get(&l) else { continue };
+            let x = key.get(*f) as u32 & (u32::MAX << (32 - l));
+            if vals.contains_key(&x) {
+                continue;
+            }
+            let below = vals.range(..x).next_back().map(|(v, _)| *v);
+            let above = vals.range(x..).next().map(|(v, _)| *v);
+            let shared = [below, above].iter().flatten().map(|v| (v ^ x).leading_zeros()).max().unwrap_or(0);
+            let pin = (shared + 1).min(l);
+            let m = wc.get(*f) | u128::from(u32::MAX << (32 - pin));
+            wc.set(*f, m);
+            return true;
+        }
+        false
+    }
+}
+
 /// One OpenFlow table.
 #[derive(Debug, Default)]
 pub struct Table {
@@ -199,6 +252,7 @@ pub struct Table {
     subtables: Vec<Subtable>,
     /// (match, priority) -> rule, for replace and strict operations.
     by_match: HashMap<(Match, u16), Arc<Rule>>,
+    prefixes: Prefixes,
 }
 
 impl Table {
@@ -223,6 +277,11 @@ impl Table {
         if let Some(o) = &old {
             self.remove_from_subtables(o);
         }
+        for (i, f) in PREFIX_FIELDS.iter().enumerate() {
+            if let Some(l) = cidr_len(r.m.mask.get(*f) as u32) {
+                *self.prefixes[i].entry(l).or_default().entry(r.m.key.get(*f) as u32).or_insert(0) += 1;
+            }
+        }
         match self.subtables.iter_mut().find(|s| s.mask == r.m.mask) {
             Some(s) => s.insert(r),
             None => {
@@ -237,7 +296,23 @@ impl Table {
 
     fn remove_from_subtables(&mut self, r: &Rule) {
         if let Some(s) = self.subtables.iter_mut().find(|s| s.mask == r.m.mask) {
-            s.remove(r);
+            if !s.remove(r) {
+                return;
+            }
+        }
+        for (i, f) in PREFIX_FIELDS.iter().enumerate() {
+            let Some(l) = cidr_len(r.m.mask.get(*f) as u32) else { continue };
+            let Some(vals) = self.prefixes[i].get_mut(&l) else { continue };
+            let v = r.m.key.get(*f) as u32;
+            if let Some(c) = vals.get_mut(&v) {
+                *c -= 1;
+                if *c == 0 {
+                    vals.remove(&v);
+                }
+            }
+            if vals.is_empty() {
+                self.prefixes[i].remove(&l);
+            }
         }
     }
 
@@ -258,7 +333,7 @@ impl Table {
                     break;
                 }
             }
-            if let Some(r) = s.lookup(key, wc) {
+            if let Some(r) = s.lookup(key, wc, &self.prefixes) {
                 if best.is_none_or(|b| {
                     (r.priority, std::cmp::Reverse(r.id)) > (b.priority, std::cmp::Reverse(b.id))
                 }) {

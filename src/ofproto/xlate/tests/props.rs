@@ -432,7 +432,7 @@ fn covered(k: &FlowKey, mask: &FlowKey, noise: &FlowKey) -> Option<FlowKey> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256), ..ProptestConfig::default() })]
 
     #[test]
     fn translation_matches_reference_and_mask_is_safe(
