@@ -473,6 +473,19 @@ fn effects(actions: &[DpAction], k: &FlowKey) -> Vec<(u32, FlowKey)> {
     out
 }
 
+/// OVS's datapath key always says whether a VLAN header is there (the
+/// outer EtherType) and, with the dummy datapath's one-tag limit, that no
+/// second tag follows; the "Megaflow:" text leaves that implicit. Untagged
+/// means a zero TCI in our key. Add those pins so the comparison is fair.
+fn implicit_vlan_pins(m: &mut FlowKey, key: &FlowKey) {
+    let tagged = key.get(Field::VlanTci0) & u128::from(VLAN_CFI) != 0;
+    let tci = m.get(Field::VlanTci0) | u128::from(VLAN_CFI) | if tagged { 0 } else { 0xffff };
+    m.set(Field::VlanTci0, tci);
+    for f in [Field::VlanTpid0, Field::VlanTci1, Field::VlanTpid1] {
+        m.set(f, f.full_mask());
+    }
+}
+
 /// Parses OVS's "Megaflow:" line into a mask.
 fn parse_megaflow(s: &str) -> Option<FlowKey> {
     let kept: Vec<&str> = s
@@ -584,14 +597,19 @@ fn megaflows_match_ovs() {
             if *x.actions == *theirs {
                 exact += 1;
             }
-            let Some(omask) = parse_megaflow(&mf) else {
+            let Some(mut omask) = parse_megaflow(&mf) else {
                 continue;
             };
+            implicit_vlan_pins(&mut omask, &key);
             let mut narrow = false;
             for f in Field::ALL {
                 let (ours, theirs) = (x.mask.get(*f), omask.get(*f));
                 if ours & !theirs != 0 {
-                    *narrower.entry(f.name()).or_default() += 1;
+                    let n = narrower.entry(f.name()).or_default();
+                    if *n < 2 && std::env::var_os("ORACLE_VERBOSE").is_some() {
+                        eprintln!("NARROWER {}: ours {ours:#x} ovs {theirs:#x}\n packet {text}\n ovs megaflow {mf}\n ours {:?}\n rules:\n  {}", f.name(), x.mask, rules.join("\n  "));
+                    }
+                    *n += 1;
                     narrow = true;
                 }
                 if theirs & !ours != 0 {

@@ -109,8 +109,8 @@ struct Subtable {
     stages: Vec<FlowKey>,
     /// The stage level (0 in_port, 1 L2, 2 L3, 3 all) of each of `stages`.
     levels: Vec<u8>,
-    /// CIDR prefix length of the mask on `nw_src` and `nw_dst`, if any.
-    plen: [Option<u32>; 2],
+    /// CIDR prefix length of the mask on each of `PREFIX_FIELDS`, if any.
+    plen: [Option<u32>; 4],
     /// Per early stage: masked keys of the rules, with reference counts.
     stage_keys: Vec<HashMap<FlowKey, u32>>,
     /// Masked key -> rules, best first (priority desc, id asc).
@@ -133,7 +133,7 @@ impl Subtable {
         let n = stages.len();
         stages.push(mask);
         levels.push(3);
-        let plen = PREFIX_FIELDS.map(|f| cidr_len(mask.get(f) as u32));
+        let plen = PREFIX_FIELDS.map(|f| cidr_len(aligned(&mask, f)));
         Subtable {
             mask,
             stages,
@@ -192,12 +192,19 @@ impl Subtable {
     /// The best rule matching `key`, adding the consulted bits to `wc`.
     fn lookup(&self, key: &FlowKey, wc: &mut FlowKey, pfx: &Prefixes) -> Option<&Arc<Rule>> {
         for (i, &level) in self.levels.iter().enumerate() {
-            // Before hashing L3, try to prove a miss from an IP prefix
-            // alone, which pins fewer bits (OVS's prefix tries).
-            if level >= 2 && (i == 0 || self.levels[i - 1] < 2) && self.prefix_miss(key, wc, pfx) {
+            // Before hashing L3 (then L4), try to prove a miss from an IP
+            // address (then port) prefix alone, which pins fewer bits
+            // (OVS's prefix and port tries).
+            let l3_start = level >= 2 && (i == 0 || self.levels[i - 1] < 2);
+            if l3_start && self.prefix_miss(key, wc, pfx, 0..2) {
                 return None;
             }
-            let Some(map) = self.stage_keys.get(i) else { break };
+            if level == 3 && self.prefix_miss(key, wc, pfx, 2..4) {
+                return None;
+            }
+            let Some(map) = self.stage_keys.get(i) else {
+                break;
+            };
             if !map.contains_key(&key.masked(&self.stages[i])) {
                 or_into(wc, &self.stages[i]);
                 return None;
@@ -208,11 +215,17 @@ impl Subtable {
     }
 }
 
-/// `nw_src` and `nw_dst`: the fields with prefix tracking.
-const PREFIX_FIELDS: [Field; 2] = [Field::NwSrc, Field::NwDst];
+/// The fields with prefix tracking (like OVS's prefix and port tries).
+const PREFIX_FIELDS: [Field; 4] = [Field::NwSrc, Field::NwDst, Field::TpSrc, Field::TpDst];
 
-/// Per prefix field: prefix length -> rule values (masked) -> count.
-type Prefixes = [HashMap<u32, BTreeMap<u32, u32>>; 2];
+/// Per prefix field: prefix length -> rule values (left-aligned) -> count.
+type Prefixes = [HashMap<u32, BTreeMap<u32, u32>>; 4];
+
+/// A field of up to 32 bits, left-aligned in a u32 (so prefixes of every
+/// width compare the same way).
+fn aligned(k: &FlowKey, f: Field) -> u32 {
+    (k.get(f) as u32) << (32 - f.pos().bits)
+}
 
 /// The length of a CIDR mask (1..=32), `None` for zero or non-CIDR masks.
 fn cidr_len(m: u32) -> Option<u32> {
@@ -225,19 +238,31 @@ impl Subtable {
     /// `nw_dst` prefix is not any rule's; pins only the prefix bits the
     /// proof needs: one past the longest prefix `key` shares with a rule
     /// value (found among its sorted neighbours).
-    fn prefix_miss(&self, key: &FlowKey, wc: &mut FlowKey, pfx: &Prefixes) -> bool {
-        for (i, f) in PREFIX_FIELDS.iter().enumerate() {
+    fn prefix_miss(
+        &self,
+        key: &FlowKey,
+        wc: &mut FlowKey,
+        pfx: &Prefixes,
+        which: std::ops::Range<usize>,
+    ) -> bool {
+        for i in which {
+            let f = &PREFIX_FIELDS[i];
             let Some(l) = self.plen[i] else { continue };
             let Some(vals) = pfx[i].get(&l) else { continue };
-            let x = key.get(*f) as u32 & (u32::MAX << (32 - l));
+            let x = aligned(key, *f) & (u32::MAX << (32 - l));
             if vals.contains_key(&x) {
                 continue;
             }
             let below = vals.range(..x).next_back().map(|(v, _)| *v);
             let above = vals.range(x..).next().map(|(v, _)| *v);
-            let shared = [below, above].iter().flatten().map(|v| (v ^ x).leading_zeros()).max().unwrap_or(0);
+            let shared = [below, above]
+                .iter()
+                .flatten()
+                .map(|v| (v ^ x).leading_zeros())
+                .max()
+                .unwrap_or(0);
             let pin = (shared + 1).min(l);
-            let m = wc.get(*f) | u128::from(u32::MAX << (32 - pin));
+            let m = wc.get(*f) | u128::from((u32::MAX << (32 - pin)) >> (32 - f.pos().bits));
             wc.set(*f, m);
             return true;
         }
@@ -278,8 +303,12 @@ impl Table {
             self.remove_from_subtables(o);
         }
         for (i, f) in PREFIX_FIELDS.iter().enumerate() {
-            if let Some(l) = cidr_len(r.m.mask.get(*f) as u32) {
-                *self.prefixes[i].entry(l).or_default().entry(r.m.key.get(*f) as u32).or_insert(0) += 1;
+            if let Some(l) = cidr_len(aligned(&r.m.mask, *f)) {
+                *self.prefixes[i]
+                    .entry(l)
+                    .or_default()
+                    .entry(aligned(&r.m.key, *f))
+                    .or_insert(0) += 1;
             }
         }
         match self.subtables.iter_mut().find(|s| s.mask == r.m.mask) {
@@ -301,9 +330,13 @@ impl Table {
             }
         }
         for (i, f) in PREFIX_FIELDS.iter().enumerate() {
-            let Some(l) = cidr_len(r.m.mask.get(*f) as u32) else { continue };
-            let Some(vals) = self.prefixes[i].get_mut(&l) else { continue };
-            let v = r.m.key.get(*f) as u32;
+            let Some(l) = cidr_len(aligned(&r.m.mask, *f)) else {
+                continue;
+            };
+            let Some(vals) = self.prefixes[i].get_mut(&l) else {
+                continue;
+            };
+            let v = aligned(&r.m.key, *f);
             if let Some(c) = vals.get_mut(&v) {
                 *c -= 1;
                 if *c == 0 {
