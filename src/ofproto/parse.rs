@@ -548,6 +548,16 @@ fn parse_tcp_flags(s: &str) -> Result<(u128, u128), String> {
 
 /// Parses a `del-flows`/`mod-flows` match (no `actions=`).
 pub fn parse_match(text: &str) -> Result<MatchSpec, ParseError> {
+    parse_match_inner(text).map_err(|e| clamp(e, text))
+}
+
+/// A missing value is reported just past its name, which may be the end.
+fn clamp(mut e: ParseError, text: &str) -> ParseError {
+    e.pos = e.pos.min(text.len());
+    e
+}
+
+fn parse_match_inner(text: &str) -> Result<MatchSpec, ParseError> {
     let mut p = MatchParser::new();
     for (pos, tok) in tokens(text, 0) {
         p.token(pos, tok)?;
@@ -563,6 +573,10 @@ pub fn parse_match(text: &str) -> Result<MatchSpec, ParseError> {
 
 /// Parses an `add-flow` line: match fields, then `actions=...`.
 pub fn parse_flow(text: &str) -> Result<FlowMod, ParseError> {
+    parse_flow_inner(text).map_err(|e| clamp(e, text))
+}
+
+fn parse_flow_inner(text: &str) -> Result<FlowMod, ParseError> {
     let Some(ai) = text.find("actions=") else {
         return err(text.len(), "missing 'actions='");
     };

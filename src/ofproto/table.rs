@@ -6,7 +6,11 @@
 //! Lookups also report the bits they consulted (`wc`), which become the
 //! megaflow mask: a subtable that misses contributes only the bits of the
 //! lookup *stage* (in_port, +L2, +L3, +L4) at which it was proven to miss,
-//! like OVS's staged lookup.
+//! like OVS's staged lookup. Before hashing the L3 (L4) stage, a subtable
+//! whose mask is a CIDR prefix on `nw_src`/`nw_dst` (`tp_src`/`tp_dst`) is
+//! checked against the sorted prefixes of the table's rules: if the packet's
+//! prefix is no rule's, only the leading bits needed to prove it are pinned
+//! (the role OVS's prefix and port tries play).
 //!
 //! Ties between overlapping rules of equal priority (undefined in OpenFlow)
 //! go to the rule added first, so behaviour is deterministic.

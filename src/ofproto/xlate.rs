@@ -61,6 +61,10 @@ pub struct Xlate {
     pub learn: Option<Learn>,
     /// Set when translation gave up (the actions are then a drop).
     pub error: Option<&'static str>,
+    /// `Ofproto::generation()` the translation saw: a megaflow installed
+    /// after the generation moved on must be revalidated before it is
+    /// trusted.
+    pub generation: u64,
 }
 
 /// Verdict on an installed megaflow after a change.
@@ -286,6 +290,7 @@ impl<'a> Ctx<'a> {
             self.out.clear();
         }
         Xlate {
+            generation: self.of.generation(),
             actions: self.out.into(),
             mask: self.wc,
             rules: self.rules,
