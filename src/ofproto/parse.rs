@@ -177,7 +177,6 @@ enum Prereq {
     Ipv6,
     /// IP or IPv6 with one of these protocols.
     Proto(&'static [u8]),
-    Icmp4,
     Icmp6,
     IcmpAny,
     /// ICMPv6 neighbor discovery of these types.
@@ -208,7 +207,6 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         Prereq::IpAny => ip || ip6,
         Prereq::Ipv6 => ip6,
         Prereq::Proto(ps) => (ip || ip6) && proto.is_some_and(|p| ps.contains(&(p as u8))),
-        Prereq::Icmp4 => ip && proto == Some(1),
         Prereq::Icmp6 => ip6 && proto == Some(58),
         Prereq::IcmpAny => (ip && proto == Some(1)) || (ip6 && proto == Some(58)),
         Prereq::Nd(types) => {
@@ -230,7 +228,6 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         Prereq::Proto(ps) if ps == [17] => "udp or udp6",
         Prereq::Proto(ps) if ps == [132] => "sctp",
         Prereq::Proto(_) => "tcp, udp or sctp (ip or ipv6 with nw_proto=6, 17 or 132)",
-        Prereq::Icmp4 => "icmp (ip with nw_proto=1)",
         Prereq::Icmp6 => "icmp6 (ipv6 with nw_proto=58)",
         Prereq::IcmpAny => "icmp or icmp6",
         Prereq::Nd(_) => "icmp6 with icmp_type=135 or 136",
@@ -551,6 +548,16 @@ fn parse_tcp_flags(s: &str) -> Result<(u128, u128), String> {
 
 /// Parses a `del-flows`/`mod-flows` match (no `actions=`).
 pub fn parse_match(text: &str) -> Result<MatchSpec, ParseError> {
+    parse_match_inner(text).map_err(|e| clamp(e, text))
+}
+
+/// A missing value is reported just past its name, which may be the end.
+fn clamp(mut e: ParseError, text: &str) -> ParseError {
+    e.pos = e.pos.min(text.len());
+    e
+}
+
+fn parse_match_inner(text: &str) -> Result<MatchSpec, ParseError> {
     let mut p = MatchParser::new();
     for (pos, tok) in tokens(text, 0) {
         p.token(pos, tok)?;
@@ -566,6 +573,10 @@ pub fn parse_match(text: &str) -> Result<MatchSpec, ParseError> {
 
 /// Parses an `add-flow` line: match fields, then `actions=...`.
 pub fn parse_flow(text: &str) -> Result<FlowMod, ParseError> {
+    parse_flow_inner(text).map_err(|e| clamp(e, text))
+}
+
+fn parse_flow_inner(text: &str) -> Result<FlowMod, ParseError> {
     let Some(ai) = text.find("actions=") else {
         return err(text.len(), "missing 'actions='");
     };

@@ -6,14 +6,18 @@
 //! Lookups also report the bits they consulted (`wc`), which become the
 //! megaflow mask: a subtable that misses contributes only the bits of the
 //! lookup *stage* (in_port, +L2, +L3, +L4) at which it was proven to miss,
-//! like OVS's staged lookup.
+//! like OVS's staged lookup. Before hashing the L3 (L4) stage, a subtable
+//! whose mask is a CIDR prefix on `nw_src`/`nw_dst` (`tp_src`/`tp_dst`) is
+//! checked against the sorted prefixes of the table's rules: if the packet's
+//! prefix is no rule's, only the leading bits needed to prove it are pinned
+//! (the role OVS's prefix and port tries play).
 //!
 //! Ties between overlapping rules of equal priority (undefined in OpenFlow)
 //! go to the rule added first, so behaviour is deterministic.
 
 use super::rule::{Action, FlowMod, Match};
 use crate::flow::key::{Field, FlowKey};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -107,6 +111,10 @@ struct Subtable {
     /// `mask` cut at each of the first three stages, skipping stages that
     /// add no bits; the last entry is the full mask.
     stages: Vec<FlowKey>,
+    /// The stage level (0 in_port, 1 L2, 2 L3, 3 all) of each of `stages`.
+    levels: Vec<u8>,
+    /// CIDR prefix length of the mask on each of `PREFIX_FIELDS`, if any.
+    plen: [Option<u32>; 4],
     /// Per early stage: masked keys of the rules, with reference counts.
     stage_keys: Vec<HashMap<FlowKey, u32>>,
     /// Masked key -> rules, best first (priority desc, id asc).
@@ -118,17 +126,23 @@ struct Subtable {
 impl Subtable {
     fn new(mask: FlowKey) -> Self {
         let mut stages: Vec<FlowKey> = Vec::new();
-        for s in stage_masks() {
-            let m = mask.masked(&s);
+        let mut levels = Vec::new();
+        for (level, s) in stage_masks().iter().enumerate() {
+            let m = mask.masked(s);
             if m != FlowKey::ZERO && m != mask && stages.last() != Some(&m) {
                 stages.push(m);
+                levels.push(level as u8);
             }
         }
         let n = stages.len();
         stages.push(mask);
+        levels.push(3);
+        let plen = PREFIX_FIELDS.map(|f| cidr_len(aligned(&mask, f)));
         Subtable {
             mask,
             stages,
+            levels,
+            plen,
             stage_keys: vec![HashMap::new(); n],
             buckets: HashMap::new(),
             max_priority: 0,
@@ -180,8 +194,21 @@ impl Subtable {
     }
 
     /// The best rule matching `key`, adding the consulted bits to `wc`.
-    fn lookup(&self, key: &FlowKey, wc: &mut FlowKey) -> Option<&Arc<Rule>> {
-        for (i, map) in self.stage_keys.iter().enumerate() {
+    fn lookup(&self, key: &FlowKey, wc: &mut FlowKey, pfx: &Prefixes) -> Option<&Arc<Rule>> {
+        for (i, &level) in self.levels.iter().enumerate() {
+            // Before hashing L3 (then L4), try to prove a miss from an IP
+            // address (then port) prefix alone, which pins fewer bits
+            // (OVS's prefix and port tries).
+            let l3_start = level >= 2 && (i == 0 || self.levels[i - 1] < 2);
+            if l3_start && self.prefix_miss(key, wc, pfx, 0..2) {
+                return None;
+            }
+            if level == 3 && self.prefix_miss(key, wc, pfx, 2..4) {
+                return None;
+            }
+            let Some(map) = self.stage_keys.get(i) else {
+                break;
+            };
             if !map.contains_key(&key.masked(&self.stages[i])) {
                 or_into(wc, &self.stages[i]);
                 return None;
@@ -192,6 +219,61 @@ impl Subtable {
     }
 }
 
+/// The fields with prefix tracking (like OVS's prefix and port tries).
+const PREFIX_FIELDS: [Field; 4] = [Field::NwSrc, Field::NwDst, Field::TpSrc, Field::TpDst];
+
+/// Per prefix field: prefix length -> rule values (left-aligned) -> count.
+type Prefixes = [HashMap<u32, BTreeMap<u32, u32>>; 4];
+
+/// A field of up to 32 bits, left-aligned in a u32 (so prefixes of every
+/// width compare the same way).
+fn aligned(k: &FlowKey, f: Field) -> u32 {
+    (k.get(f) as u32) << (32 - f.pos().bits)
+}
+
+/// The length of a CIDR mask (1..=32), `None` for zero or non-CIDR masks.
+fn cidr_len(m: u32) -> Option<u32> {
+    let l = m.leading_ones();
+    (l > 0 && m.count_ones() == l).then_some(l)
+}
+
+impl Subtable {
+    /// Whether `key` provably matches no rule here because its `nw_src` or
+    /// `nw_dst` prefix is not any rule's; pins only the prefix bits the
+    /// proof needs: one past the longest prefix `key` shares with a rule
+    /// value (found among its sorted neighbours).
+    fn prefix_miss(
+        &self,
+        key: &FlowKey,
+        wc: &mut FlowKey,
+        pfx: &Prefixes,
+        which: std::ops::Range<usize>,
+    ) -> bool {
+        for i in which {
+            let f = &PREFIX_FIELDS[i];
+            let Some(l) = self.plen[i] else { continue };
+            let Some(vals) = pfx[i].get(&l) else { continue };
+            let x = aligned(key, *f) & (u32::MAX << (32 - l));
+            if vals.contains_key(&x) {
+                continue;
+            }
+            let below = vals.range(..x).next_back().map(|(v, _)| *v);
+            let above = vals.range(x..).next().map(|(v, _)| *v);
+            let shared = [below, above]
+                .iter()
+                .flatten()
+                .map(|v| (v ^ x).leading_zeros())
+                .max()
+                .unwrap_or(0);
+            let pin = (shared + 1).min(l);
+            let m = wc.get(*f) | u128::from((u32::MAX << (32 - pin)) >> (32 - f.pos().bits));
+            wc.set(*f, m);
+            return true;
+        }
+        false
+    }
+}
+
 /// One OpenFlow table.
 #[derive(Debug, Default)]
 pub struct Table {
@@ -199,6 +281,7 @@ pub struct Table {
     subtables: Vec<Subtable>,
     /// (match, priority) -> rule, for replace and strict operations.
     by_match: HashMap<(Match, u16), Arc<Rule>>,
+    prefixes: Prefixes,
 }
 
 impl Table {
@@ -215,13 +298,22 @@ impl Table {
     fn resort(&mut self) {
         self.subtables.retain(|s| s.n_rules > 0);
         self.subtables
-            .sort_by(|a, b| b.max_priority.cmp(&a.max_priority));
+            .sort_by_key(|s| std::cmp::Reverse(s.max_priority));
     }
 
     fn insert(&mut self, r: Arc<Rule>) -> Option<Arc<Rule>> {
         let old = self.by_match.insert((r.m, r.priority), r.clone());
         if let Some(o) = &old {
             self.remove_from_subtables(o);
+        }
+        for (i, f) in PREFIX_FIELDS.iter().enumerate() {
+            if let Some(l) = cidr_len(aligned(&r.m.mask, *f)) {
+                *self.prefixes[i]
+                    .entry(l)
+                    .or_default()
+                    .entry(aligned(&r.m.key, *f))
+                    .or_insert(0) += 1;
+            }
         }
         match self.subtables.iter_mut().find(|s| s.mask == r.m.mask) {
             Some(s) => s.insert(r),
@@ -237,7 +329,27 @@ impl Table {
 
     fn remove_from_subtables(&mut self, r: &Rule) {
         if let Some(s) = self.subtables.iter_mut().find(|s| s.mask == r.m.mask) {
-            s.remove(r);
+            if !s.remove(r) {
+                return;
+            }
+        }
+        for (i, f) in PREFIX_FIELDS.iter().enumerate() {
+            let Some(l) = cidr_len(aligned(&r.m.mask, *f)) else {
+                continue;
+            };
+            let Some(vals) = self.prefixes[i].get_mut(&l) else {
+                continue;
+            };
+            let v = aligned(&r.m.key, *f);
+            if let Some(c) = vals.get_mut(&v) {
+                *c -= 1;
+                if *c == 0 {
+                    vals.remove(&v);
+                }
+            }
+            if vals.is_empty() {
+                self.prefixes[i].remove(&l);
+            }
         }
     }
 
@@ -258,7 +370,7 @@ impl Table {
                     break;
                 }
             }
-            if let Some(r) = s.lookup(key, wc) {
+            if let Some(r) = s.lookup(key, wc, &self.prefixes) {
                 if best.is_none_or(|b| {
                     (r.priority, std::cmp::Reverse(r.id)) > (b.priority, std::cmp::Reverse(b.id))
                 }) {

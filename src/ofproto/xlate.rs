@@ -61,6 +61,10 @@ pub struct Xlate {
     pub learn: Option<Learn>,
     /// Set when translation gave up (the actions are then a drop).
     pub error: Option<&'static str>,
+    /// `Ofproto::generation()` the translation saw: a megaflow installed
+    /// after the generation moved on must be revalidated before it is
+    /// trusted.
+    pub generation: u64,
 }
 
 /// Verdict on an installed megaflow after a change.
@@ -219,6 +223,8 @@ struct Ctx<'a> {
     rules: Vec<Arc<Rule>>,
     learn: Option<Learn>,
     error: Option<&'static str>,
+    /// Whether the packet arrived with a VLAN tag.
+    orig_tagged: bool,
 }
 
 fn wc_add(wc: &mut FlowKey, f: Field, bits: u128) {
@@ -249,6 +255,7 @@ impl<'a> Ctx<'a> {
             rules: Vec::new(),
             learn: None,
             error: None,
+            orig_tagged: key.get(Field::VlanTci0) & u128::from(VLAN_CFI) != 0,
         }
     }
 
@@ -283,6 +290,7 @@ impl<'a> Ctx<'a> {
             self.out.clear();
         }
         Xlate {
+            generation: self.of.generation(),
             actions: self.out.into(),
             mask: self.wc,
             rules: self.rules,
@@ -408,8 +416,11 @@ impl<'a> Ctx<'a> {
         if !tagged && !push {
             return;
         }
-        self.touch_vlan();
+        // Rewriting bits of an existing tag reads only `bits` (to decide
+        // whether the commit has anything to do); if it does, the commit
+        // pins the rest. Pushing a tag changes the stack: pin it now.
         if !tagged {
+            self.touch_vlan();
             self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
         }
         self.flow.set(
@@ -418,15 +429,16 @@ impl<'a> Ctx<'a> {
         );
     }
 
-    /// The commit step reads the whole tag stack once any tag changes.
+    /// The commit step reads the packet's tag stack once any tag changes.
+    /// An untagged packet (pinned by the outer TCI's CFI bit) has, by
+    /// extraction's convention, zero TPIDs and no inner tag: nothing more
+    /// to pin then.
     fn touch_vlan(&mut self) {
-        for f in [
-            Field::VlanTci0,
-            Field::VlanTpid0,
-            Field::VlanTci1,
-            Field::VlanTpid1,
-        ] {
-            wc_add(&mut self.wc, f, u128::MAX);
+        wc_add(&mut self.wc, Field::VlanTci0, u128::MAX);
+        if self.orig_tagged {
+            for f in [Field::VlanTpid0, Field::VlanTci1, Field::VlanTpid1] {
+                wc_add(&mut self.wc, f, u128::MAX);
+            }
         }
     }
 
@@ -503,6 +515,8 @@ impl<'a> Ctx<'a> {
         if b == f {
             return;
         }
+        // The emitted tags carry the packet's own bits (PCP, inner tag).
+        self.touch_vlan();
         // Keep the longest common run of inner tags; pop the rest of the
         // base's, then push the flow's from inner to outer.
         let mut common = 0;
