@@ -323,6 +323,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
         } else {
             s.subtable_lookups as f64 / s.megaflow_hits as f64
         };
+        let _ = writeln!(t, "  simple match hits: {}", s.simple_hits);
         let _ = writeln!(t, "  emc hits: {}", s.emc_hits);
         let _ = writeln!(t, "  smc hits: {}", s.smc_hits);
         let _ = writeln!(t, "  megaflow hits: {}", s.megaflow_hits);
@@ -351,6 +352,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             "packets_sent": s.tx_packets,
             "packets_dropped": s.total_drops(),
             "drops": drops,
+            "simple_match_hits": s.simple_hits,
             "emc_hits": s.emc_hits,
             "smc_hits": s.smc_hits,
             "megaflow_hits": s.megaflow_hits,

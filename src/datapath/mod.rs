@@ -14,6 +14,7 @@
 //! answers, so no cache serves a stale result after a change is acknowledged.
 pub mod dump;
 pub mod pipeline;
+pub mod simple;
 
 use crate::cache::dpcls::Dpcls;
 use crate::cache::emc::Emc;
@@ -148,6 +149,11 @@ pub struct Datapath {
     rerank_in: u32,
     /// The core of the PMD it belongs to (for dumps).
     core: usize,
+    /// Scratch flow keys for a burst.
+    keys: Box<[FlowKey; crate::dpdk::BURST_SIZE]>,
+    /// Simple-match state per input port slot.
+    simple: Vec<simple::SimplePort>,
+    simple_allowed: FlowKey,
 }
 
 /// Packets between re-rankings of the dpcls subtables.
@@ -167,6 +173,9 @@ impl Datapath {
             tsc_hz: tsc_hz.max(1),
             rerank_in: RERANK_EVERY,
             core,
+            keys: Box::new([FlowKey::ZERO; crate::dpdk::BURST_SIZE]),
+            simple: Vec::new(),
+            simple_allowed: simple::simple_fields_mask(),
             shared,
         };
         d.sync_ports();
@@ -224,6 +233,7 @@ impl Datapath {
             // (SMC candidates are checked against the megaflow, so they stay.)
             self.emc.clear();
         }
+        self.rebuild_simple();
         changed
     }
 
@@ -252,7 +262,37 @@ impl Datapath {
             pushed: (0, 0),
             used: now_tsc,
         };
-        self.dpcls.insert(key, &mask, entry)
+        let id = self.dpcls.insert(key, &mask, entry);
+        self.note_simple(id);
+        id
+    }
+
+    /// Files megaflow `id` under its input port's simple-match state.
+    fn note_simple(&mut self, id: u32) {
+        let Some(f) = self.dpcls.get(id) else { return };
+        let port = f.key.get(Field::InPort) as usize;
+        let Some(slot) = self
+            .slot_of_ofport
+            .get(port)
+            .filter(|s| **s != 0)
+            .map(|s| *s as usize - 1)
+        else {
+            return;
+        };
+        if self.simple.len() <= slot {
+            self.simple.resize_with(slot + 1, Default::default);
+        }
+        let (key, mask) = (f.key, f.mask);
+        self.simple[slot].note(&key, &mask, id, &self.simple_allowed);
+    }
+
+    /// Recomputes the simple-match state from the megaflows held.
+    fn rebuild_simple(&mut self) {
+        self.simple.clear();
+        let ids: Vec<u32> = self.dpcls.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            self.note_simple(id);
+        }
     }
 
     /// Adds what each megaflow carried since the last push to its rules' counters.

@@ -1,9 +1,8 @@
 //! The datapath as a PMD pipeline over DPDK mbufs.
 use super::Datapath;
 use crate::dpdk::{Mbuf, MbufBurst, BURST_SIZE};
-use crate::flow::actions::{self, DropReason as ActionDrop, OutputSink};
+use crate::flow::actions::{self, DpAction, DropReason as ActionDrop, OutputSink};
 use crate::flow::hash::hash_key;
-use crate::flow::key::FlowKey;
 use crate::packet::buf::PacketBuf;
 use crate::packet::extract::extract;
 use crate::pmd::output::OutputBatches;
@@ -52,41 +51,34 @@ impl OutputSink<Mbuf> for Sink<'_> {
     }
 }
 
-impl Pipeline for Datapath {
-    fn process(
+impl Datapath {
+    /// Finds the megaflow of every packet of the burst (upcalling misses)
+    /// through extraction, EMC, SMC and the classifier.
+    fn classify(
         &mut self,
-        in_slot: usize,
-        burst: &mut MbufBurst,
-        out: &mut OutputBatches,
+        pkts: &[Mbuf],
+        in_port: u32,
+        now: u64,
+        flow: &mut [u32; BURST_SIZE],
         stats: &PmdStats,
     ) {
-        if self.revalidate_if_changed() > 0 {
-            stats.lookups.revalidated.add(1);
-        }
-        let n = burst.len();
-        let now = out.now();
-        let in_port = self.ofport_of_slot.get(in_slot).copied().unwrap_or(0);
-        let mut keys = [FlowKey::ZERO; BURST_SIZE];
+        let n = pkts.len();
         let mut hashes = [0u32; BURST_SIZE];
-        let mut flow = [NO_FLOW; BURST_SIZE];
-        let mut lens = [0u16; BURST_SIZE];
         let mut todo: u32 = 0;
         let mut partial = 0;
-        let pkts = burst.as_slice();
         for i in 0..n {
             if let Some(next) = pkts.get(i + 1) {
                 next.prefetch();
             }
             let d = pkts[i].data();
-            lens[i] = d.len() as u16;
             if d.len() < ETH_HLEN {
-                continue; // dropped below: flow stays NO_FLOW
+                continue; // dropped: its flow stays NO_FLOW
             }
-            let x = extract(d, in_port, &mut keys[i]);
+            let x = extract(d, in_port, &mut self.keys[i]);
             partial += x.malformed.is_some() as u64;
             hashes[i] = pkts[i]
                 .rss_hash()
-                .unwrap_or_else(|| hash_key(&keys[i], x.map));
+                .unwrap_or_else(|| hash_key(&self.keys[i], x.map));
             todo |= 1 << i;
         }
         if partial > 0 {
@@ -100,7 +92,7 @@ impl Pipeline for Datapath {
         while m != 0 {
             let i = m.trailing_zeros() as usize;
             m &= m - 1;
-            if let Some(&id) = self.emc.lookup(&keys[i], hashes[i]) {
+            if let Some(&id) = self.emc.lookup(&self.keys[i], hashes[i]) {
                 flow[i] = id;
                 left &= !(1 << i);
                 emc_hits += 1;
@@ -115,52 +107,54 @@ impl Pipeline for Datapath {
                 m &= m - 1;
                 if let Some(id) = smc
                     .lookup(hashes[i])
-                    .filter(|id| self.dpcls.matches(*id, &keys[i]))
+                    .filter(|id| self.dpcls.matches(*id, &self.keys[i]))
                 {
                     flow[i] = id;
                     left &= !(1 << i);
-                    self.emc.insert(&keys[i], hashes[i], id);
+                    self.emc.insert(&self.keys[i], hashes[i], id);
                     hits += 1;
                 }
             }
             stats.lookups.smc_hits.add(hits);
         }
-        if left != 0 {
-            let before = self.dpcls.stats();
-            let missed = self.dpcls.lookup_batch(&keys, left, &mut flow);
-            let after = self.dpcls.stats();
-            stats.lookups.megaflow_hits.add(after.hits - before.hits);
-            stats
-                .lookups
-                .subtable_lookups
-                .add(after.subtables_searched - before.subtables_searched);
-            let mut m = left & !missed;
-            while m != 0 {
-                let i = m.trailing_zeros() as usize;
-                m &= m - 1;
-                self.emc.insert(&keys[i], hashes[i], flow[i]);
-                if let Some(smc) = &mut self.smc {
-                    smc.insert(hashes[i], flow[i]);
-                }
+        if left == 0 {
+            return;
+        }
+        let before = self.dpcls.stats();
+        let missed = self.dpcls.lookup_batch(&self.keys[..], left, flow);
+        let after = self.dpcls.stats();
+        stats.lookups.megaflow_hits.add(after.hits - before.hits);
+        stats
+            .lookups
+            .subtable_lookups
+            .add(after.subtables_searched - before.subtables_searched);
+        let mut m = left & !missed;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            self.emc.insert(&self.keys[i], hashes[i], flow[i]);
+            if let Some(smc) = &mut self.smc {
+                smc.insert(hashes[i], flow[i]);
             }
-            let mut m = missed;
-            while m != 0 {
-                let i = m.trailing_zeros() as usize;
-                m &= m - 1;
-                // An earlier miss of this burst may have installed a
-                // megaflow that covers this packet too.
-                let id = match self.dpcls.lookup(&keys[i]) {
-                    Some(id) => id,
-                    None => {
-                        stats.lookups.upcalls.add(1);
-                        self.upcall(&keys[i], now)
-                    }
-                };
-                flow[i] = id;
-                self.emc.insert(&keys[i], hashes[i], id);
-                if let Some(smc) = &mut self.smc {
-                    smc.insert(hashes[i], id);
+        }
+        let mut m = missed;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            // An earlier miss of this burst may have installed a megaflow
+            // that covers this packet too.
+            let id = match self.dpcls.lookup(&self.keys[i]) {
+                Some(id) => id,
+                None => {
+                    stats.lookups.upcalls.add(1);
+                    let key = self.keys[i];
+                    self.upcall(&key, now)
                 }
+            };
+            flow[i] = id;
+            self.emc.insert(&self.keys[i], hashes[i], id);
+            if let Some(smc) = &mut self.smc {
+                smc.insert(hashes[i], id);
             }
         }
         self.rerank_in = self.rerank_in.saturating_sub(n as u32);
@@ -168,8 +162,77 @@ impl Pipeline for Datapath {
             self.dpcls.rerank();
             self.rerank_in = super::RERANK_EVERY;
         }
+    }
 
-        // Execute in arrival order, a run of same-megaflow packets at a time.
+    /// The simple-match path: every packet's flow from its few simple
+    /// fields, or false (nothing decided) if any packet needs the full path.
+    #[inline(always)]
+    fn classify_simple(
+        &self,
+        pkts: &[Mbuf],
+        in_slot: usize,
+        in_port: u32,
+        flow: &mut [u32; BURST_SIZE],
+    ) -> bool {
+        let Some(sp) = self.simple.get(in_slot).filter(|s| s.usable()) else {
+            return false;
+        };
+        for (i, p) in pkts.iter().enumerate() {
+            match sp.lookup(p.data(), in_port) {
+                Some(id) => flow[i] = id,
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+impl Pipeline for Datapath {
+    fn process(
+        &mut self,
+        in_slot: usize,
+        burst: &mut MbufBurst,
+        out: &mut OutputBatches,
+        stats: &PmdStats,
+    ) {
+        if self.revalidate_if_changed() > 0 {
+            stats.lookups.revalidated.add(1);
+        }
+        let n = burst.len();
+        let now = out.now();
+        let in_port = self.ofport_of_slot.get(in_slot).copied().unwrap_or(0);
+        let mut flow = [NO_FLOW; BURST_SIZE];
+        if self.classify_simple(burst.as_slice(), in_slot, in_port, &mut flow) {
+            stats.lookups.simple_hits.add(n as u64);
+        } else {
+            self.classify(burst.as_slice(), in_port, now, &mut flow, stats);
+        }
+
+        // One megaflow for the whole burst whose only action is an output
+        // (the common case): the burst moves to the output batch whole.
+        if n > 0 && flow[0] != NO_FLOW && flow[..n].iter().all(|f| *f == flow[0]) {
+            let bytes: u64 = burst.as_slice().iter().map(|m| m.len() as u64).sum();
+            if let Some(entry) = self.dpcls.value_mut(flow[0]) {
+                entry.packets += n as u64;
+                entry.bytes += bytes;
+                entry.used = now;
+                if let [DpAction::Output(p)] = *entry.actions {
+                    if let Some(&s) = self.slot_of_ofport.get(p as usize).filter(|s| **s != 0) {
+                        out.push_burst(s as usize - 1, burst, stats);
+                        return;
+                    }
+                }
+                let mut sink = Sink {
+                    out,
+                    stats,
+                    slot_of_ofport: &self.slot_of_ofport,
+                };
+                actions::execute(&entry.actions, burst.drain(), &mut sink);
+                return;
+            }
+        }
+
+        // Otherwise in arrival order, a run of same-megaflow packets at a time.
         let Datapath {
             dpcls,
             slot_of_ofport,
@@ -192,9 +255,15 @@ impl Pipeline for Datapath {
             match (id != NO_FLOW).then(|| dpcls.value_mut(id)).flatten() {
                 Some(entry) => {
                     entry.packets += (j - i) as u64;
-                    entry.bytes += lens[i..j].iter().map(|l| *l as u64).sum::<u64>();
                     entry.used = now;
-                    actions::execute(&entry.actions, run, &mut sink);
+                    let mut bytes = 0u64;
+                    let counted = run.inspect(|m| bytes += m.len() as u64);
+                    match *entry.actions {
+                        // One output and nothing else: no action machinery.
+                        [DpAction::Output(p)] => counted.for_each(|m| sink.output(p, m)),
+                        _ => actions::execute(&entry.actions, counted, &mut sink),
+                    }
+                    entry.bytes += bytes;
                 }
                 None => {
                     let k = run.count() as u64;

@@ -202,6 +202,17 @@ impl FlowKey {
         out
     }
 
+    /// Word-by-word equality without a `memcmp` call (the derived `==`
+    /// compiles to one): the EMC compares keys on every packet.
+    #[inline(always)]
+    pub fn same_words(a: &[u64; FLOW_WORDS], b: &[u64; FLOW_WORDS]) -> bool {
+        let mut d = 0;
+        for i in 0..FLOW_WORDS {
+            d |= a[i] ^ b[i];
+        }
+        d == 0
+    }
+
     /// Bitmap of the non-zero words (for a mask: the words a lookup must read).
     pub fn nonzero_map(&self) -> u32 {
         let mut map = 0;

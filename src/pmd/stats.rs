@@ -73,6 +73,8 @@ impl DropReason {
 /// Where a packet's flow was found: the datapath's per-PMD lookup counters.
 #[derive(Debug, Default)]
 pub struct LookupCounters {
+    /// Simple-match hits (classified from in_port, dl_type, VLAN, nw_frag).
+    pub simple_hits: Counter,
     /// Exact-match cache hits.
     pub emc_hits: Counter,
     /// Signature match cache hits.
@@ -203,7 +205,9 @@ pub struct PmdSnapshot {
     pub drops: Vec<u64>,
     /// Rx polls by packets returned.
     pub burst_hist: Vec<u64>,
-    /// EMC, SMC, megaflow hits, subtable lookups, upcalls, partial parses.
+    /// Simple-match hits.
+    pub simple_hits: u64,
+    /// EMC hits.
     pub emc_hits: u64,
     /// SMC hits.
     pub smc_hits: u64,
@@ -229,6 +233,7 @@ impl PmdStats {
             tx_packets: self.ports.iter().map(|p| p.tx.get()).sum(),
             drops: self.drops.iter().map(Counter::get).collect(),
             burst_hist: self.burst_hist.iter().map(Counter::get).collect(),
+            simple_hits: self.lookups.simple_hits.get(),
             emc_hits: self.lookups.emc_hits.get(),
             smc_hits: self.lookups.smc_hits.get(),
             megaflow_hits: self.lookups.megaflow_hits.get(),
@@ -257,6 +262,7 @@ impl PmdSnapshot {
             tx_packets: self.tx_packets.saturating_sub(base.tx_packets),
             drops: sub(&self.drops, &base.drops),
             burst_hist: sub(&self.burst_hist, &base.burst_hist),
+            simple_hits: self.simple_hits.saturating_sub(base.simple_hits),
             emc_hits: self.emc_hits.saturating_sub(base.emc_hits),
             smc_hits: self.smc_hits.saturating_sub(base.smc_hits),
             megaflow_hits: self.megaflow_hits.saturating_sub(base.megaflow_hits),
