@@ -70,6 +70,18 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    for n in [100u32, 10_000] {
+        let of = switch(n);
+        let flows: Vec<_> = ks.iter().map(|k| (*k, of.translate(k, 0))).collect();
+        g.bench_with_input(BenchmarkId::new("revalidate", n), &of, |b, of| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                let (k, x) = &flows[i];
+                black_box(of.revalidate(k, &x.mask, &x.actions, 0))
+            })
+        });
+    }
     g.finish();
 }
 

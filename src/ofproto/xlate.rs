@@ -606,9 +606,21 @@ impl<'a> Ctx<'a> {
         }
         self.touch_vlan();
         let saved = self.flow;
-        self.flow.set(Field::VlanTci0, want.into());
-        if want != 0 && tci & VLAN_CFI == 0 {
-            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+        if want == 0 {
+            // Untagged on this port: remove the outer tag.
+            let (t1, p1) = (
+                self.flow.get(Field::VlanTci1),
+                self.flow.get(Field::VlanTpid1),
+            );
+            self.flow.set(Field::VlanTci0, t1);
+            self.flow.set(Field::VlanTpid0, p1);
+            self.flow.set(Field::VlanTci1, 0);
+            self.flow.set(Field::VlanTpid1, 0);
+        } else {
+            self.flow.set(Field::VlanTci0, want.into());
+            if tci & VLAN_CFI == 0 {
+                self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+            }
         }
         self.output(port);
         self.flow = saved;

@@ -3,6 +3,7 @@
 //! revalidation after random rule changes.
 
 use super::*;
+use crate::ofproto::normal::MacTable;
 use crate::ofproto::rule::{Action, FlowMod, Match};
 use proptest::prelude::*;
 
@@ -154,6 +155,7 @@ fn arb_action() -> impl Strategy<Value = Action> {
     prop_oneof![
         3 => (1u32..=5).prop_map(Action::Output),
         1 => Just(Action::InPort),
+        1 => Just(Action::Normal),
         1 => (proptest::option::of(1u32..=4), proptest::option::of(0u8..3)).prop_map(|(port, table)| Action::Resubmit { port, table }),
         1 => (0usize..4, 0u128..4).prop_map(|(w, v)| {
             let (field, value, mask) = match w {
@@ -241,12 +243,44 @@ fn normalize_tags(mut k: FlowKey) -> FlowKey {
 /// The reference: linear scan over rules, direct action semantics.
 struct Reference<'a> {
     rules: &'a [(u64, FlowMod)],
+    macs: &'a MacTable,
     out: Outputs,
     depth: u32,
     failed: bool,
 }
 
 impl Reference<'_> {
+    /// NORMAL on trunk ports: learned port or flood, VLAN 0 untagged.
+    fn normal(&mut self, flow: &FlowKey) {
+        let in_port = flow.get(Field::InPort) as u32;
+        if !PORTS.contains(&in_port) {
+            return;
+        }
+        let tci = flow.get(Field::VlanTci0) as u16;
+        let vlan = if tci & VLAN_CFI != 0 { tci & 0xfff } else { 0 };
+        let dst = flow.get(Field::DlDst) as u64;
+        let flood: Vec<u32> = PORTS.iter().copied().filter(|p| *p != in_port).collect();
+        let targets = if crate::ofproto::normal::is_multicast(dst) {
+            flood
+        } else {
+            match self.macs.lookup(dst, vlan, 0) {
+                Some(p) if p == in_port => Vec::new(),
+                Some(p) => vec![p],
+                None => flood,
+            }
+        };
+        for p in targets {
+            let mut f = *flow;
+            if vlan == 0 && tci & VLAN_CFI != 0 {
+                f.set(Field::VlanTci0, f.get(Field::VlanTci1));
+                f.set(Field::VlanTpid0, f.get(Field::VlanTpid1));
+                f.set(Field::VlanTci1, 0);
+                f.set(Field::VlanTpid1, 0);
+            }
+            self.out.push((p, visible(&f)));
+        }
+    }
+
     fn lookup(&self, t: u8, k: &FlowKey) -> Option<&(u64, FlowMod)> {
         self.rules
             .iter()
@@ -287,7 +321,7 @@ impl Reference<'_> {
                 Action::InPort => self
                     .out
                     .push((flow.get(Field::InPort) as u32, visible(flow))),
-                Action::Normal => unreachable!(),
+                Action::Normal => self.normal(flow),
                 Action::GotoTable(n) => self.table(n, flow),
                 Action::Resubmit { port, table } => {
                     let old = flow.get(Field::InPort);
@@ -359,9 +393,10 @@ fn ref_tci(flow: &mut FlowKey, bits: u128, value: u128, push: bool) {
     flow.set(Field::VlanTci0, (tci & !bits) | value | 0x1000);
 }
 
-fn reference(rules: &[(u64, FlowMod)], k: &FlowKey) -> Outputs {
+fn reference(rules: &[(u64, FlowMod)], macs: &MacTable, k: &FlowKey) -> Outputs {
     let mut r = Reference {
         rules,
+        macs,
         out: Vec::new(),
         depth: 0,
         failed: false,
@@ -404,6 +439,11 @@ fn apply(actions: &[DpAction], k: &FlowKey) -> Outputs {
 
 fn build(rules: &[FlowMod]) -> (Ofproto, Vec<(u64, FlowMod)>) {
     let mut of = Ofproto::new(PortSet::trunks(PORTS));
+    // Some learned addresses, so NORMAL both forwards and floods.
+    for (mac, vlan, port) in [(1, 0, 2), (2, 5, 3), (3, 0, 1), (2, 0, 4), (1, 6, 4)] {
+        of.macs
+            .learn(crate::ofproto::normal::Learn { mac, vlan, port }, 0);
+    }
     let mut refs: Vec<(u64, FlowMod)> = Vec::new();
     for fm in rules {
         let r = of.pipeline.add(fm);
@@ -443,7 +483,7 @@ proptest! {
         let (of, refs) = build(&rules);
         for k in &keys {
             let x = of.translate(k, 0);
-            prop_assert_eq!(apply(&x.actions, k), reference(&refs, k), "key {:?} actions {:?}", k, x.actions);
+            prop_assert_eq!(apply(&x.actions, k), reference(&refs, &of.macs, k), "key {:?} actions {:?}", k, x.actions);
             for n in &noise {
                 if let Some(k2) = covered(k, &x.mask, n) {
                     let x2 = of.translate(&k2, 0);
@@ -460,6 +500,7 @@ proptest! {
         added in proptest::collection::vec(arb_flowmod(), 0..4),
         deleted in proptest::collection::vec(any::<proptest::sample::Index>(), 0..4),
         noise in proptest::collection::vec(arb_key(), 8),
+        learn in proptest::option::of((1u64..4, 0u16..7, 1u32..5)),
     ) {
         let (mut of, _) = build(&rules);
         let flows: Vec<(FlowKey, Xlate)> = keys.iter().map(|k| (*k, of.translate(k, 0))).collect();
@@ -473,7 +514,12 @@ proptest! {
             let r = &all[d.index(all.len())];
             of.pipeline.delete(&crate::ofproto::table::Selector { table: Some(r.table), m: &r.m, strict: true, priority: r.priority, cookie: None });
         }
-        prop_assert!(of.generation() > g || (added.is_empty() && (deleted.is_empty() || all.is_empty())));
+        let changed = !(added.is_empty() && (deleted.is_empty() || all.is_empty()));
+        prop_assert!(of.generation() > g || !changed);
+        // A MAC (re)learned or moved: NORMAL megaflows may go stale.
+        if let Some((mac, vlan, port)) = learn {
+            of.macs.learn(crate::ofproto::normal::Learn { mac, vlan, port }, 0);
+        }
         for (k, x) in &flows {
             let verdict = of.revalidate(k, &x.mask, &x.actions, 0);
             let now = match &verdict {
