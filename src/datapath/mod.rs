@@ -339,3 +339,6 @@ impl Datapath {
         self.dpcls.len()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -54,9 +54,9 @@ impl OutputSink<Mbuf> for Sink<'_> {
 impl Datapath {
     /// Finds the megaflow of every packet of the burst (upcalling misses)
     /// through extraction, EMC, SMC and the classifier.
-    fn classify(
+    pub(crate) fn classify<P: PacketBuf>(
         &mut self,
-        pkts: &[Mbuf],
+        pkts: &[P],
         in_port: u32,
         now: u64,
         flow: &mut [u32; BURST_SIZE],
@@ -167,9 +167,9 @@ impl Datapath {
     /// The simple-match path: every packet's flow from its few simple
     /// fields, or false (nothing decided) if any packet needs the full path.
     #[inline(always)]
-    fn classify_simple(
+    pub(crate) fn classify_simple<P: PacketBuf>(
         &self,
-        pkts: &[Mbuf],
+        pkts: &[P],
         in_slot: usize,
         in_port: u32,
         flow: &mut [u32; BURST_SIZE],

@@ -147,6 +147,11 @@ impl PacketBuf for Mbuf {
     }
 
     #[inline(always)]
+    fn prefetch(&self) {
+        Mbuf::prefetch(self)
+    }
+
+    #[inline(always)]
     fn rss_hash(&self) -> Option<u32> {
         let m = self.raw();
         if m.ol_flags & dpdk_sys::RTE_MBUF_F_RX_RSS_HASH as u64 != 0 {

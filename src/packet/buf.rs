@@ -16,6 +16,9 @@ pub trait PacketBuf {
     fn rss_hash(&self) -> Option<u32> {
         None
     }
+    /// Starts loading the packet's first bytes into cache (a hint).
+    #[inline(always)]
+    fn prefetch(&self) {}
 }
 
 /// A heap packet with headroom, for tests, benches and the slow path.

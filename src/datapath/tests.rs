@@ -1,0 +1,190 @@
+//! The cache path (simple match, EMC, SMC, dpcls, upcall) against a fresh
+//! translation of every packet through the rule tables, before and after
+//! random rule changes.
+use super::*;
+use crate::dpdk::BURST_SIZE;
+use crate::ofproto::normal::PortSet;
+use crate::packet::buf::{PacketBuf, VecPacket};
+use crate::packet::extract::extract;
+use crate::pmd::stats::PmdStats;
+use proptest::prelude::*;
+
+const PORTS: [u32; 4] = [1, 2, 3, 4];
+
+fn udp_frame(nw_dst: u32, tp_dst: u16, vlan: Option<u16>) -> VecPacket {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+    if let Some(v) = vlan {
+        f.extend_from_slice(&[0x81, 0x00]);
+        f.extend_from_slice(&v.to_be_bytes());
+    }
+    f.extend_from_slice(&[0x08, 0x00]);
+    let mut ip = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 9, 0, 1];
+    ip.extend_from_slice(&nw_dst.to_be_bytes());
+    f.extend(ip);
+    f.extend_from_slice(&[0x30, 0x39]);
+    f.extend_from_slice(&tp_dst.to_be_bytes());
+    f.extend_from_slice(&[0, 8, 0, 0]);
+    VecPacket::new(&f)
+}
+
+fn rule_text(r: &(u16, u8, u8, u8, Option<u16>, u8, bool)) -> String {
+    let (prio, in_port, addr, plen, tp, out, drop) = *r;
+    let mut t = format!("priority={prio},");
+    if in_port != 0 {
+        t += &format!("in_port={in_port},");
+    }
+    t += &format!("udp,nw_dst=10.0.{}.0/{},", addr % 4, 16 + plen % 17);
+    if let Some(p) = tp {
+        t += &format!("tp_dst={},", 5000 + p % 4);
+    }
+    if drop {
+        t += "actions=drop";
+    } else {
+        t += &format!(
+            "actions=mod_nw_tos:{},output:{}",
+            (out % 4) * 4,
+            PORTS[out as usize % 4]
+        );
+    }
+    t
+}
+
+fn rule_strategy() -> impl Strategy<Value = (u16, u8, u8, u8, Option<u16>, u8, bool)> {
+    (
+        1u16..100,
+        0u8..3,
+        any::<u8>(),
+        any::<u8>(),
+        proptest::option::of(any::<u16>()),
+        any::<u8>(),
+        any::<bool>(),
+    )
+}
+
+/// Runs packets (in_port, nw_dst, tp_dst, vlan) through the datapath in
+/// bursts and checks each packet's actions against a fresh translation.
+fn check(
+    dp: &mut Datapath,
+    shared: &Shared,
+    pkts: &[(u8, u32, u16, Option<u16>)],
+) -> Result<(), TestCaseError> {
+    let stats = PmdStats::new(0);
+    for chunk in pkts.chunks(BURST_SIZE) {
+        // A burst comes from one port.
+        let in_port = PORTS[chunk[0].0 as usize % 2];
+        let slot = in_port as usize - 1;
+        let bufs: Vec<VecPacket> = chunk.iter().map(|p| udp_frame(p.1, p.2, p.3)).collect();
+        dp.revalidate_if_changed();
+        let mut flow = [u32::MAX; BURST_SIZE];
+        if !dp.classify_simple(&bufs, slot, in_port, &mut flow) {
+            dp.classify(&bufs, in_port, 0, &mut flow, &stats);
+        }
+        for (i, b) in bufs.iter().enumerate() {
+            let got = dp
+                .dpcls
+                .get(flow[i])
+                .expect("every packet gets a megaflow")
+                .value
+                .actions
+                .clone();
+            let mut key = FlowKey::ZERO;
+            extract(b.data(), in_port, &mut key);
+            let want = shared.lock().ofproto.translate(&key, 0).actions;
+            prop_assert_eq!(&*got, &*want, "packet {:?}", chunk[i]);
+        }
+    }
+    Ok(())
+}
+
+fn new_datapath(
+    rules: &[(u16, u8, u8, u8, Option<u16>, u8, bool)],
+    smc: bool,
+) -> (Arc<Shared>, Datapath) {
+    let mut of = Ofproto::new(PortSet::trunks(PORTS));
+    for r in rules {
+        of.add_flow(&rule_text(r)).expect("generated rules parse");
+    }
+    let cfg = DatapathConfig {
+        emc_insert_inv_prob: 1,
+        smc,
+        ..Default::default()
+    };
+    let shared = Arc::new(Shared::new(
+        of,
+        PORTS.iter().map(|p| Some(*p)).collect(),
+        cfg,
+    ));
+    let dp = Datapath::new(shared.clone(), 0, 1_000_000_000);
+    (shared, dp)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn caches_agree_with_the_rule_tables_across_changes(
+        rules in proptest::collection::vec(rule_strategy(), 0..12),
+        more in proptest::collection::vec(rule_strategy(), 1..6),
+        deletions in proptest::collection::vec(any::<u8>(), 0..4),
+        pkts in proptest::collection::vec((0u8..2, 0u32..4096, 0u16..6, proptest::option::of(0u16..3)), 1..160),
+        smc in any::<bool>(),
+    ) {
+        let pkts: Vec<_> = pkts.into_iter().map(|(p, a, t, v)| (p, 0x0a00_0000 | (a & 0x3ff) << 6 | (a & 0x3), 5000 + t, v)).collect();
+        let (shared, mut dp) = new_datapath(&rules, smc);
+        check(&mut dp, &shared, &pkts)?;
+        // Twice: the second pass hits the caches filled by the first.
+        check(&mut dp, &shared, &pkts)?;
+        {
+            let mut slow = shared.lock();
+            for r in &more {
+                slow.ofproto.add_flow(&rule_text(r)).unwrap();
+            }
+            for d in &deletions {
+                let addr = d % 4;
+                slow.ofproto.del_flows(&format!("udp,nw_dst=10.0.{addr}.0/16"), false).unwrap();
+            }
+        }
+        shared.changed();
+        check(&mut dp, &shared, &pkts)?;
+    }
+}
+
+#[test]
+fn a_port_only_rule_takes_the_simple_path() {
+    let mut of = Ofproto::new(PortSet::trunks(PORTS));
+    of.add_flow("in_port=1,actions=output:2").unwrap();
+    let shared = Arc::new(Shared::new(
+        of,
+        PORTS.iter().map(|p| Some(*p)).collect(),
+        DatapathConfig::default(),
+    ));
+    let mut dp = Datapath::new(shared.clone(), 0, 1_000_000_000);
+    let stats = PmdStats::new(0);
+    let bufs: Vec<VecPacket> = (0..8)
+        .map(|i| udp_frame(0x0a00_0000 + i, 5000, None))
+        .collect();
+    let mut flow = [u32::MAX; BURST_SIZE];
+    assert!(
+        !dp.classify_simple(&bufs, 0, 1, &mut flow),
+        "nothing installed yet"
+    );
+    dp.classify(&bufs, 1, 0, &mut flow, &stats);
+    assert_eq!(
+        stats.lookups.upcalls.get(),
+        1,
+        "one megaflow covers them all"
+    );
+    let mut again = [u32::MAX; BURST_SIZE];
+    assert!(dp.classify_simple(&bufs, 0, 1, &mut again));
+    assert_eq!(&again[..8], &flow[..8]);
+    // A rule on nw_dst makes port 1's megaflows non-simple after revalidation.
+    shared
+        .lock()
+        .ofproto
+        .add_flow("priority=40000,in_port=1,ip,nw_dst=10.0.0.3,actions=drop")
+        .unwrap();
+    shared.changed();
+    dp.revalidate_if_changed();
+    dp.classify(&bufs, 1, 0, &mut flow, &stats);
+    assert!(!dp.classify_simple(&bufs, 0, 1, &mut again));
+}
