@@ -27,7 +27,10 @@ fn udp_frame(nw_dst: u32, tp_dst: u16, vlan: Option<u16>) -> VecPacket {
     VecPacket::new(&f)
 }
 
-fn rule_text(r: &(u16, u8, u8, u8, Option<u16>, u8, bool)) -> String {
+/// (priority, in_port, address, prefix, tp_dst, output, drop)
+type RuleSpec = (u16, u8, u8, u8, Option<u16>, u8, bool);
+
+fn rule_text(r: &RuleSpec) -> String {
     let (prio, in_port, addr, plen, tp, out, drop) = *r;
     let mut t = format!("priority={prio},");
     if in_port != 0 {
@@ -49,7 +52,7 @@ fn rule_text(r: &(u16, u8, u8, u8, Option<u16>, u8, bool)) -> String {
     t
 }
 
-fn rule_strategy() -> impl Strategy<Value = (u16, u8, u8, u8, Option<u16>, u8, bool)> {
+fn rule_strategy() -> impl Strategy<Value = RuleSpec> {
     (
         1u16..100,
         0u8..3,
@@ -96,10 +99,7 @@ fn check(
     Ok(())
 }
 
-fn new_datapath(
-    rules: &[(u16, u8, u8, u8, Option<u16>, u8, bool)],
-    smc: bool,
-) -> (Arc<Shared>, Datapath) {
+fn new_datapath(rules: &[RuleSpec], smc: bool) -> (Arc<Shared>, Datapath) {
     let mut of = Ofproto::new(PortSet::trunks(PORTS));
     for r in rules {
         of.add_flow(&rule_text(r)).expect("generated rules parse");
