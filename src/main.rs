@@ -251,6 +251,7 @@ fn run(
     let mut sw = match Switch::start(&cfg) {
         Ok(mut s) => {
             s.log_setter = Some(Box::new(set_log));
+            s.config_path = Some(path.to_path_buf());
             s
         }
         Err(e) => {

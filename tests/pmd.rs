@@ -61,11 +61,12 @@ fn an_idle_pmd_naps_and_uses_little_cpu() {
         spinning * 100.0,
         napping * 100.0
     );
-    // Other tests' PMDs may share the core: "spinning" is well above napping.
-    assert!(spinning > 0.45, "a PMD without naps spins: {spinning}");
+    // Other tests' PMDs (and whatever else runs) may share the core, so the
+    // spinning share is only compared with the napping one.
+    assert!(spinning > 0.05, "a PMD without naps spins: {spinning}");
     assert!(
-        napping < 0.3,
-        "an idle PMD with naps should mostly sleep: {napping}"
+        napping < 0.3 && napping < spinning / 3.0,
+        "an idle PMD with naps should mostly sleep: {napping} (spinning {spinning})"
     );
 }
 

@@ -13,22 +13,6 @@ fn tx_of(v: &Value, name: &str) -> u64 {
         .map_or(0, |p| p["tx_packets"].as_u64().unwrap())
 }
 
-fn ok(sock: &std::path::Path, args: &[&str]) -> String {
-    let o = ctl(sock, false, args);
-    assert!(
-        o.status.success(),
-        "ctl {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn refused(sock: &std::path::Path, args: &[&str]) -> String {
-    let o = ctl(sock, false, args);
-    assert!(!o.status.success(), "ctl {args:?} should have been refused");
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn ports_come_and_go_while_traffic_flows() {
     let dir = tempfile::tempdir().unwrap();

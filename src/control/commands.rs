@@ -16,7 +16,18 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "pmd-perf-show",
         "per-PMD iterations, cycles per iteration, packets per rx poll",
     ),
-    ("pmd-set", "pmd-set tx_flush_interval_us=N max_sleep_us=N"),
+    (
+        "pmd-set",
+        "pmd-set tx_flush_interval_us=N max_sleep_us=N cores=LIST|cpu_mask=0xMASK",
+    ),
+    (
+        "port-set",
+        "port-set NAME mtu=N rxq=N txq=N: reopen a port with new settings",
+    ),
+    (
+        "reload",
+        "reload [FILE]: apply the configuration file again (ports, cores, rules)",
+    ),
     ("port-show", "ports: device, link, queues and counters"),
     (
         "pmd-rxq-show",
@@ -75,6 +86,8 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
         }),
         "pmd-perf-show" => extra(0).unwrap_or_else(|| pmd_perf_show(sw)),
         "pmd-set" => pmd_set(sw, &req.args),
+        "port-set" => super::reconfig::port_set(sw, &req.args),
+        "reload" => super::reconfig::reload(sw, &req.args),
         "pmd-rxq-rebalance" => extra(0).unwrap_or_else(|| match sw.rebalance() {
             Ok(r) => Reply::ok(
                 format!(
@@ -430,33 +443,57 @@ pub fn pmd_perf_show(sw: &Switch) -> Reply {
 /// `pmd-set key=value...`: changes the PMD loop settings on every PMD.
 fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
     if args.is_empty() {
-        return Reply::err("usage: pmd-set tx_flush_interval_us=N max_sleep_us=N");
+        return Reply::err(
+            "usage: pmd-set [tx_flush_interval_us=N] [max_sleep_us=N] [cores=LIST|cpu_mask=0xMASK]",
+        );
     }
     let mut s = sw.settings;
+    let mut cores = None;
     for kv in args {
         let Some((k, v)) = kv.split_once('=') else {
             return Reply::err(format!("pmd-set: {kv:?} is not key=value"));
         };
-        let Ok(n) = v.parse::<u32>() else {
-            return Reply::err(format!("pmd-set: {k}: {v:?} is not a number"));
-        };
         match k {
-            "tx_flush_interval_us" if n <= 1_000_000 => s.tx_flush_interval_us = n,
-            "max_sleep_us" if n <= 10_000 => s.max_sleep_us = n,
-            "tx_flush_interval_us" => {
-                return Reply::err("pmd-set: tx_flush_interval_us: at most 1000000")
+            "cores" => match super::reconfig::parse_core_list(v) {
+                Ok(c) => cores = Some(c),
+                Err(e) => return Reply::err(format!("pmd-set: cores: {e}")),
+            },
+            "cpu_mask" => match crate::config::parse_cpu_mask(v) {
+                Ok(c) => cores = Some(c),
+                Err(e) => return Reply::err(format!("pmd-set: cpu_mask: {e}")),
+            },
+            _ => {
+                let Ok(n) = v.parse::<u32>() else {
+                    return Reply::err(format!("pmd-set: {k}: {v:?} is not a number"));
+                };
+                match k {
+                    "tx_flush_interval_us" if n <= 1_000_000 => s.tx_flush_interval_us = n,
+                    "max_sleep_us" if n <= 10_000 => s.max_sleep_us = n,
+                    "tx_flush_interval_us" => {
+                        return Reply::err("pmd-set: tx_flush_interval_us: at most 1000000")
+                    }
+                    "max_sleep_us" => return Reply::err("pmd-set: max_sleep_us: at most 10000"),
+                    _ => return Reply::err(format!("pmd-set: unknown setting {k:?}")),
+                }
             }
-            "max_sleep_us" => return Reply::err("pmd-set: max_sleep_us: at most 10000"),
-            _ => return Reply::err(format!("pmd-set: unknown setting {k:?}")),
+        }
+    }
+    if let Some(c) = &cores {
+        if let Err(e) = sw.set_pmd_cores(c) {
+            return Reply::err(format!("pmd-set: {e:#}"));
         }
     }
     match sw.set_settings(s) {
         Ok(()) => Reply::ok(
             format!(
-                "tx_flush_interval_us={} max_sleep_us={}\n",
-                s.tx_flush_interval_us, s.max_sleep_us
+                "tx_flush_interval_us={} max_sleep_us={} cores={:?}\n",
+                s.tx_flush_interval_us, s.max_sleep_us, sw.cores
             ),
-            json!({ "tx_flush_interval_us": s.tx_flush_interval_us, "max_sleep_us": s.max_sleep_us }),
+            json!({
+                "tx_flush_interval_us": s.tx_flush_interval_us,
+                "max_sleep_us": s.max_sleep_us,
+                "cores": sw.cores,
+            }),
         ),
         Err(e) => Reply::err(format!("pmd-set: {e:#}")),
     }

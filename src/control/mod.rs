@@ -3,6 +3,7 @@
 pub mod client;
 pub mod commands;
 pub mod metrics;
+pub mod reconfig;
 pub mod server;
 
 use serde::{Deserialize, Serialize};

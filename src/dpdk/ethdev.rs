@@ -352,6 +352,14 @@ impl EthPort {
         Some((rx, tx))
     }
 
+    /// Lets `take_queues` hand the queues out again without reconfiguring
+    /// the device. The caller must have dropped every handle of the last
+    /// `take_queues` (the switch joins its PMDs first): two threads polling
+    /// one queue would corrupt its ring.
+    pub fn queues_returned(&mut self) {
+        self.queues_taken = false;
+    }
+
     /// Software and hardware counters.
     pub fn stats(&self) -> PortStats {
         let mut s: dpdk_sys::rte_eth_stats = Default::default();

@@ -25,8 +25,7 @@ impl TxSend for TxQueue {
 /// A started ethdev with its configuration.
 pub struct DpdkPort {
     eth: EthPort,
-    name: String,
-    mtu: u16,
+    cfg: PortConfig,
 }
 
 impl DpdkPort {
@@ -52,8 +51,7 @@ impl DpdkPort {
         tracing::info!(port = %cfg.name, id = eth.id(), driver = %eth.info().driver, rxq = nrx, txq = ntx, "port started");
         Ok(DpdkPort {
             eth,
-            name: cfg.name.clone(),
-            mtu: cfg.mtu,
+            cfg: cfg.clone(),
         })
     }
 }
@@ -77,6 +75,27 @@ impl Port for DpdkPort {
         })
     }
 
+    fn reset_queues(&mut self, n_pmds: usize) -> anyhow::Result<()> {
+        let c = &self.cfg;
+        let pool = self
+            .eth
+            .pool()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("port {:?} has no mempool", c.name))?;
+        let txq = c.txq.unwrap_or(n_pmds.max(1) as u16);
+        if txq.clamp(1, self.eth.info().max_tx_queues.max(1)) == self.eth.n_txq() {
+            // Same queues: no need to disturb the device (some virtual
+            // devices, e.g. net_pcap replaying a file, cannot set up again).
+            self.eth.queues_returned();
+            return Ok(());
+        }
+        self.eth.stop();
+        self.eth
+            .configure(c.rxq, txq, c.rx_desc, c.tx_desc, pool, c.mtu)
+            .and_then(|_| self.eth.start())
+            .map_err(|e| anyhow::anyhow!("port {:?}: {e}", c.name))
+    }
+
     fn stats(&self) -> PortStats {
         self.eth.stats()
     }
@@ -88,14 +107,14 @@ impl Port for DpdkPort {
     fn details(&self) -> serde_json::Value {
         let mac = self.eth.mac();
         serde_json::json!({
-            "name": self.name,
+            "name": self.cfg.name,
             "devargs": self.eth.devargs(),
             "dpdk_port_id": self.eth.id(),
             "driver": self.eth.info().driver,
             "numa_socket": self.eth.socket(),
             "mac": format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]),
             "link": self.eth.link(),
-            "mtu": self.mtu,
+            "mtu": self.cfg.mtu,
             "rx_queues": self.eth.n_rxq(),
             "tx_queues": self.eth.n_txq(),
         })

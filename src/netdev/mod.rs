@@ -36,6 +36,11 @@ pub trait Port: Send {
     fn kind(&self) -> &'static str;
     /// Hands out the queues for `n_pmds` PMD threads; once per configuration.
     fn take_queues(&mut self, n_pmds: usize) -> Option<PortQueues>;
+    /// Makes `take_queues` hand out queues again, for `n_pmds` threads.
+    /// Call only once every handle of the last `take_queues` is gone (the
+    /// switch joins its PMDs first). A port whose tx queue count follows the
+    /// PMD count is stopped and reconfigured; its rx rings go back to the pool.
+    fn reset_queues(&mut self, n_pmds: usize) -> anyhow::Result<()>;
     /// Device counters.
     fn stats(&self) -> PortStats;
     /// The mempool its rx buffers come from.

@@ -158,6 +158,13 @@ impl Port for VhostPort {
         })
     }
 
+    fn reset_queues(&mut self, _n_pmds: usize) -> anyhow::Result<()> {
+        // Queue handles are views of the guest's vrings (the guest decides how
+        // many there are), so new ones can be made for any number of PMDs.
+        self.taken = false;
+        Ok(())
+    }
+
     fn stats(&self) -> PortStats {
         let (rx, tx, full) = self.driver.shared().totals();
         PortStats {

@@ -77,6 +77,16 @@ impl PmdHandle {
                 pmd.set(settings);
                 pmd.run(stop)
             })?;
+        // Commands posted before the loop runs would be taken for a dead PMD.
+        let t0 = std::time::Instant::now();
+        while !stats.running.load(Ordering::SeqCst) {
+            if join.is_finished() || t0.elapsed() > Duration::from_secs(5) {
+                return Err(std::io::Error::other(format!(
+                    "the PMD thread for core {core} did not start"
+                )));
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
         Ok(PmdHandle {
             stats,
             polls: infos,

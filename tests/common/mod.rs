@@ -449,3 +449,36 @@ pub fn assert_mempools_balanced(out: &str) {
     }
     assert!(n > 0, "no mempool lines in:\n{out}");
 }
+
+/// Runs `pmdswitch ctl ARGS`, which must succeed; its text answer.
+pub fn ok(sock: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&ctl_checked(sock, false, args).stdout).into_owned()
+}
+
+/// Runs `pmdswitch ctl --json ARGS`, which must succeed; its JSON answer.
+pub fn ok_json(sock: &Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_slice(&ctl_checked(sock, true, args).stdout).unwrap()
+}
+
+fn ctl_checked(sock: &Path, json: bool, args: &[&str]) -> Output {
+    let o = ctl(sock, json, args);
+    assert!(
+        o.status.success(),
+        "ctl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// Runs `pmdswitch ctl ARGS`, which must be refused; its error text.
+pub fn refused(sock: &Path, args: &[&str]) -> String {
+    let o = ctl(sock, false, args);
+    assert!(!o.status.success(), "ctl {args:?} should have been refused");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts that `args` is refused with a message containing `why`.
+pub fn refused_for(sock: &Path, args: &[&str], why: &str) {
+    let e = refused(sock, args);
+    assert!(e.contains(why), "ctl {args:?}: expected {why:?} in {e:?}");
+}

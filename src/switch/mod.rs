@@ -1,6 +1,8 @@
 //! The running switch: brings EAL, mempools, ports and PMDs up in order and
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
+mod reconfig;
+
 use crate::config::{parse_affinity, Config, PmdConfig, PortConfig, PortType};
 use crate::datapath::dump::FlowDump;
 use crate::datapath::{Datapath, Shared};
@@ -19,6 +21,7 @@ use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
 use crate::pmd::{assign, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry};
 use anyhow::{anyhow, bail, Context};
+pub use reconfig::{PortChange, ReloadReport};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +42,8 @@ pub struct PortEntry {
     pub port: Box<dyn Port>,
     /// Rx queues pinned to cores: (queue, core).
     pub rxq_affinity: Vec<(u16, usize)>,
+    /// How it was opened.
+    pub config: PortConfig,
 }
 
 /// Rx queue placement state: the policy, measured loads, auto load balance.
@@ -89,6 +94,13 @@ fn build_datapath(cfg: &Config, ports: &[Option<PortEntry>]) -> anyhow::Result<S
     let ofports: Vec<Option<u32>> = ports.iter().map(|p| p.as_ref().map(|p| p.ofport)).collect();
     let mut of = Ofproto::new(PortSet::trunks(ofports.iter().flatten().copied()));
     of.macs = MacTable::new(cfg.datapath.mac_ageing_s);
+    install_rules(&mut of, &config_rules(cfg)?)?;
+    Ok(Shared::new(of, ofports, cfg.datapath.clone()))
+}
+
+/// The rules `cfg` asks for, each with where it came from: `[datapath]`
+/// flows, the flows file, and the cross-connects.
+fn config_rules(cfg: &Config) -> anyhow::Result<Vec<(String, String)>> {
     let mut rules: Vec<(String, String)> = cfg
         .datapath
         .flows
@@ -126,11 +138,17 @@ fn build_datapath(cfg: &Config, ports: &[Option<PortEntry>]) -> anyhow::Result<S
             ),
         ));
     }
+    Ok(rules)
+}
+
+/// Adds `rules` to `of`; the first that does not parse is refused with
+/// where it came from.
+fn install_rules(of: &mut Ofproto, rules: &[(String, String)]) -> anyhow::Result<()> {
     for (place, text) in rules {
-        of.add_flow(&text)
+        of.add_flow(text)
             .map_err(|e| anyhow!("config: {place}: {text:?}: {e}"))?;
     }
-    Ok(Shared::new(of, ofports, cfg.datapath.clone()))
+    Ok(())
 }
 
 /// The PMD index a pinned queue goes to (None: not pinned, or pinned to a
@@ -154,6 +172,10 @@ pub struct Switch {
     pub dp: Arc<Shared>,
     /// PMD cores, by PMD index.
     pub cores: Vec<usize>,
+    /// The core of the main (control) thread.
+    pub main_core: usize,
+    /// The cores this process could run on when it started.
+    pub allowed_cores: BTreeSet<usize>,
     /// Rx queue placement state.
     pub balance: Balance,
     /// PMD threads.
@@ -177,6 +199,15 @@ pub struct Switch {
     pub taps: Arc<Taps>,
     /// Captures being written.
     pub captures: Vec<CaptureJob>,
+    /// The configuration in force (the file's, with run-time changes that
+    /// `reload` compares against).
+    pub config: Config,
+    /// The file `config` came from, for `reload`.
+    pub config_path: Option<PathBuf>,
+    /// The rules the configuration installed at start or the last reload.
+    loaded_rules: Vec<(String, String)>,
+    /// Whether rules were added or deleted since (through the control socket).
+    rules_edited: bool,
     _eal: Eal,
 }
 
@@ -286,6 +317,8 @@ fn open_port(
 impl Switch {
     /// Starts everything `cfg` describes.
     pub fn start(cfg: &Config) -> anyhow::Result<Switch> {
+        // Read before the EAL pins this thread to the main core.
+        let allowed = allowed_cores();
         let (cores, main_core) = plan_cores(cfg)?;
         let args = eal_args(cfg, main_core);
         tracing::info!(?args, pmd_cores = ?cores, "initialising DPDK");
@@ -299,20 +332,72 @@ impl Switch {
         let mut ports: Vec<Option<PortEntry>> = Vec::new();
         for (i, pc) in cfg.ports.iter().enumerate() {
             let port = open_port(pc, n_pmds, &mut pools)?;
+            let rxq_affinity = pc
+                .rxq_affinity
+                .as_deref()
+                .map(|a| parse_affinity(a).expect("validated"))
+                .unwrap_or_default();
             ports.push(Some(PortEntry {
                 name: pc.name.clone(),
                 ofport: cfg.ofport(i),
                 port,
-                rxq_affinity: Vec::new(),
+                rxq_affinity,
+                config: pc.clone(),
             }));
         }
         pools.record_baseline();
         let dp = Arc::new(build_datapath(cfg, &ports)?);
+        let settings = PmdSettings {
+            tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
+            max_sleep_us: cfg.pmd.max_sleep_us,
+        };
+        let mut sw = Switch {
+            dp,
+            cores: Vec::new(),
+            main_core,
+            allowed_cores: allowed,
+            balance: Balance {
+                cfg: cfg.pmd.clone(),
+                loads: LoadTracker::default(),
+                last_check: Instant::now(),
+                runs: 0,
+                moves: 0,
+            },
+            pmds: Vec::new(),
+            ports,
+            pools,
+            stop: Arc::new(AtomicBool::new(false)),
+            started: Instant::now(),
+            tsc_hz: lcore::tsc_hz(),
+            settings,
+            baselines: Vec::new(),
+            log_setter: None,
+            taps: Arc::new(Taps::default()),
+            captures: Vec::new(),
+            config: cfg.clone(),
+            config_path: None,
+            loaded_rules: config_rules(cfg)?,
+            rules_edited: false,
+            _eal: eal,
+        };
+        sw.spawn_pmds(&cores)?;
+        Ok(sw)
+    }
 
+    /// Starts one PMD thread per core in `cores` and spreads every port's rx
+    /// queues over them by the placement policy (and the loads measured so
+    /// far); each PMD gets a tx handle for every port.
+    fn spawn_pmds(&mut self, cores: &[usize]) -> anyhow::Result<()> {
+        let n_pmds = cores.len();
         let mut rxqs: Vec<(usize, Box<dyn RxPoll>)> = Vec::new();
         let mut txqs: Vec<Vec<Option<Box<dyn TxSend>>>> = (0..n_pmds).map(|_| Vec::new()).collect();
-        for (pi, slot) in ports.iter_mut().enumerate() {
-            let p = slot.as_mut().expect("just opened");
+        for (pi, slot) in self.ports.iter_mut().enumerate() {
+            let Some(p) = slot.as_mut() else {
+                for per_pmd in txqs.iter_mut() {
+                    per_pmd.push(None);
+                }
+                continue;
+            };
             let q = p
                 .port
                 .take_queues(n_pmds)
@@ -323,76 +408,49 @@ impl Switch {
                 per_pmd.push(tx.next());
             }
         }
-        let affinity: Vec<Vec<(u16, usize)>> = cfg
-            .ports
-            .iter()
-            .map(|p| {
-                p.rxq_affinity
-                    .as_deref()
-                    .map(|a| parse_affinity(a).expect("validated"))
-                    .unwrap_or_default()
-            })
-            .collect();
         let loads: Vec<RxqLoad> = rxqs
             .iter()
-            .map(|(p, q)| RxqLoad {
-                id: (*p, q.queue()),
-                load: 0,
-                pinned: pinned_pmd(&cores, &affinity[*p], q.queue()),
+            .map(|(p, q)| {
+                let aff = &self.ports[*p].as_ref().expect("live").rxq_affinity;
+                RxqLoad {
+                    id: (*p, q.queue()),
+                    load: self.balance.loads.rxq_load((*p, q.queue())),
+                    pinned: pinned_pmd(cores, aff, q.queue()),
+                }
             })
             .collect();
-        let placement = assign::assign(&loads, n_pmds, cfg.pmd.rxq_assign);
+        let placement = assign::assign(&loads, n_pmds, self.balance.cfg.rxq_assign);
         let mut per_pmd: Vec<Vec<PollEntry>> = (0..n_pmds).map(|_| Vec::new()).collect();
         for ((port, rxq), k) in rxqs.into_iter().zip(placement) {
             per_pmd[k].push(PollEntry::new(port, rxq));
         }
-        for (slot, a) in ports.iter_mut().zip(affinity) {
-            slot.as_mut().expect("just opened").rxq_affinity = a;
-        }
-
-        let stop = Arc::new(AtomicBool::new(false));
-        let settings = PmdSettings {
-            tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
-            max_sleep_us: cfg.pmd.max_sleep_us,
-        };
-        let taps = Arc::new(Taps::default());
-        let mut pmds = Vec::new();
+        self.stop = Arc::new(AtomicBool::new(false));
         let tsc_hz = lcore::tsc_hz();
         for ((core, entries), tx) in cores.iter().zip(per_pmd).zip(txqs) {
-            pmds.push(PmdHandle::spawn(
+            self.pmds.push(PmdHandle::spawn(
                 *core,
                 entries,
                 tx,
-                Datapath::new(dp.clone(), *core, tsc_hz),
-                settings,
-                taps.clone(),
-                stop.clone(),
+                Datapath::new(self.dp.clone(), *core, tsc_hz),
+                self.settings,
+                self.taps.clone(),
+                self.stop.clone(),
             )?);
         }
-        let baselines = vec![PmdSnapshot::default(); pmds.len()];
-        Ok(Switch {
-            dp,
-            cores,
-            balance: Balance {
-                cfg: cfg.pmd.clone(),
-                loads: LoadTracker::default(),
-                last_check: Instant::now(),
-                runs: 0,
-                moves: 0,
-            },
-            pmds,
-            ports,
-            pools,
-            stop,
-            started: Instant::now(),
-            tsc_hz: lcore::tsc_hz(),
-            settings,
-            baselines,
-            log_setter: None,
-            taps,
-            captures: Vec::new(),
-            _eal: eal,
-        })
+        self.cores = cores.to_vec();
+        self.baselines = vec![PmdSnapshot::default(); self.pmds.len()];
+        Ok(())
+    }
+
+    /// Stops and joins every PMD thread; each flushes its output and frees
+    /// what it holds, and drops its queue handles.
+    fn halt_pmds(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for p in &mut self.pmds {
+            p.join();
+        }
+        self.pmds.clear();
+        self.baselines.clear();
     }
 
     /// The live ports with their slot index.
@@ -475,10 +533,11 @@ impl Switch {
         }
         tracing::info!(port = %pc.name, slot, ofport, "port added");
         self.ports[slot] = Some(PortEntry {
-            name: pc.name,
+            name: pc.name.clone(),
             ofport,
             port,
             rxq_affinity: affinity,
+            config: pc,
         });
         self.ports_changed()?;
         Ok(slot)
@@ -553,6 +612,7 @@ impl Switch {
             .ofproto
             .add_flow(text)
             .map_err(|e| anyhow!("{e}"))?;
+        self.rules_edited = true;
         self.sync_datapath()
     }
 
@@ -566,6 +626,7 @@ impl Switch {
             .del_flows(text, strict)
             .map_err(|e| anyhow!("{e}"))?
             .len();
+        self.rules_edited = true;
         self.sync_datapath()?;
         Ok(n)
     }
