@@ -15,3 +15,4 @@ pub mod ofproto;
 pub mod packet;
 pub mod pmd;
 pub mod switch;
+pub mod topology;

@@ -324,7 +324,8 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             .iter()
             .map(|r| (r.name().to_string(), json!(s.drops[*r as usize])))
             .collect();
-        let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
+        let numa = sw.topology.node_of(p.stats.core).unwrap_or(-1);
+        let _ = writeln!(t, "pmd thread numa_id {numa} core {}:", p.stats.core);
         let _ = writeln!(t, "  packets received: {rx}");
         let _ = writeln!(t, "  packets sent: {}", s.tx_packets);
         let _ = writeln!(t, "  packets dropped: {}", s.total_drops());
@@ -403,7 +404,8 @@ pub fn pmd_perf_show(sw: &Switch) -> Reply {
         } else {
             cyc as f64 / s.iterations as f64
         };
-        let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
+        let numa = sw.topology.node_of(p.stats.core).unwrap_or(-1);
+        let _ = writeln!(t, "pmd thread numa_id {numa} core {}:", p.stats.core);
         let _ = writeln!(
             t,
             "  iterations: {}  cycles per iteration: {per_iter:.1}",
@@ -605,7 +607,8 @@ pub fn pmd_rxq_show(sw: &Switch) -> Reply {
     for (k, p) in sw.pmds.iter().enumerate() {
         let total = loads.pmd_cycles(k);
         let busy = loads.pmd_busy_pct(k);
-        let _ = writeln!(t, "pmd thread core {}:", p.stats.core);
+        let numa = sw.topology.node_of(p.stats.core).unwrap_or(-1);
+        let _ = writeln!(t, "pmd thread numa_id {numa} core {}:", p.stats.core);
         let _ = writeln!(t, "  busy: {busy:.0} %");
         let mut qs = Vec::new();
         for q in &p.polls {
@@ -624,7 +627,7 @@ pub fn pmd_rxq_show(sw: &Switch) -> Reply {
             );
             qs.push(json!({ "port": name, "queue": q.queue, "pinned": pinned, "usage_pct": usage, "packets": q.stats.packets.get() }));
         }
-        data.push(json!({ "core": p.stats.core, "busy_pct": busy, "queues": qs }));
+        data.push(json!({ "core": p.stats.core, "numa": numa, "busy_pct": busy, "queues": qs }));
     }
     let b = &sw.balance;
     let _ = writeln!(

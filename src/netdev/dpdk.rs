@@ -96,6 +96,10 @@ impl Port for DpdkPort {
             .map_err(|e| anyhow::anyhow!("port {:?}: {e}", c.name))
     }
 
+    fn numa_node(&self) -> i32 {
+        self.eth.socket()
+    }
+
     fn stats(&self) -> PortStats {
         self.eth.stats()
     }

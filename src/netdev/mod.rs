@@ -41,6 +41,10 @@ pub trait Port: Send {
     /// switch joins its PMDs first). A port whose tx queue count follows the
     /// PMD count is stopped and reconfigured; its rx rings go back to the pool.
     fn reset_queues(&mut self, n_pmds: usize) -> anyhow::Result<()>;
+    /// The NUMA node of its device (-1: unknown, as for virtual devices).
+    fn numa_node(&self) -> i32 {
+        -1
+    }
     /// Device counters.
     fn stats(&self) -> PortStats;
     /// The mempool its rx buffers come from.

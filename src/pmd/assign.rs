@@ -44,7 +44,25 @@ pub struct RxqLoad {
 /// A PMD with pinned queues polls only those (OVS's pmd-rxq-isolate), unless
 /// every PMD has pinned queues.
 pub fn assign(queues: &[RxqLoad], n_pmds: usize, policy: Policy) -> Vec<usize> {
-    let n = n_pmds.max(1);
+    assign_numa(
+        queues,
+        &vec![-1; queues.len()],
+        &vec![-1; n_pmds.max(1)],
+        policy,
+    )
+}
+
+/// As `assign`, preferring for each queue the PMDs on its port's NUMA node
+/// (`queue_node`, -1: unknown) among those of `pmd_node` (one per PMD), as
+/// OVS does; a queue whose node has no (open) PMD goes to any. Each node's
+/// queues are dealt over its own PMDs by the policy.
+pub fn assign_numa(
+    queues: &[RxqLoad],
+    queue_node: &[i32],
+    pmd_node: &[i32],
+    policy: Policy,
+) -> Vec<usize> {
+    let n = pmd_node.len().max(1);
     let mut out = vec![0; queues.len()];
     let mut load = vec![0u64; n];
     let mut count = vec![0usize; n];
@@ -69,20 +87,42 @@ pub fn assign(queues: &[RxqLoad], n_pmds: usize, policy: Policy) -> Vec<usize> {
         // spreads queues as round-robin would.
         free.sort_by(|a, b| queues[*b].load.cmp(&queues[*a].load));
     }
-    for (k, i) in free.into_iter().enumerate() {
+    // Each candidate set deals its queues in its own turn order.
+    let mut turns: Vec<(Vec<usize>, usize)> = Vec::new();
+    for i in free {
+        let node = queue_node.get(i).copied().unwrap_or(-1);
+        let local: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|p| node >= 0 && pmd_node.get(*p) == Some(&node))
+            .collect();
+        let cands = if local.is_empty() {
+            open.clone()
+        } else {
+            local
+        };
+        let slot = match turns.iter().position(|(c, _)| *c == cands) {
+            Some(s) => s,
+            None => {
+                turns.push((cands, 0));
+                turns.len() - 1
+            }
+        };
+        let (cands, k) = &mut turns[slot];
         let p = match policy {
-            Policy::RoundRobin => open[k % open.len()],
+            Policy::RoundRobin => cands[*k % cands.len()],
             Policy::Cycles => {
                 // Up and down: 0,1,2,2,1,0,0,1,... keeps the heaviest apart.
-                let m = open.len();
-                let r = k % (2 * m);
-                open[if r < m { r } else { 2 * m - 1 - r }]
+                let m = cands.len();
+                let r = *k % (2 * m);
+                cands[if r < m { r } else { 2 * m - 1 - r }]
             }
-            Policy::Group => *open
+            Policy::Group => *cands
                 .iter()
                 .min_by_key(|p| (load[**p], count[**p], **p))
                 .expect("non-empty"),
         };
+        *k += 1;
         out[i] = p;
         load[p] += queues[i].load;
         count[p] += 1;
@@ -176,5 +216,24 @@ mod tests {
                 assert_eq!(p.iter().filter(|x| **x == k).count(), 2, "{pol:?}: {p:?}");
             }
         }
+    }
+
+    #[test]
+    fn queues_stay_on_their_numa_node_when_it_has_a_pmd() {
+        let qs: Vec<RxqLoad> = (0..6).map(|i| q(i, 100 - i as u64)).collect();
+        // Ports 0-2 on node 0, 3-4 on node 1, 5 unknown; PMDs 0,1 on node 0, 2 on node 1.
+        let qn = [0, 0, 0, 1, 1, -1];
+        let pn = [0, 0, 1];
+        for policy in [Policy::RoundRobin, Policy::Cycles, Policy::Group] {
+            let a = assign_numa(&qs, &qn, &pn, policy);
+            for i in 0..3 {
+                assert!(a[i] < 2, "{policy:?}: queue {i} on a remote PMD: {a:?}");
+            }
+            assert_eq!((a[3], a[4]), (2, 2), "{policy:?}: {a:?}");
+            assert_ne!(a[0], a[1], "{policy:?}: node 0's queues not spread: {a:?}");
+        }
+        // A node without PMDs: its queues go anywhere.
+        let a = assign_numa(&qs, &[3; 6], &pn, Policy::RoundRobin);
+        assert_eq!(a, vec![0, 1, 2, 0, 1, 2]);
     }
 }

@@ -20,6 +20,7 @@ use crate::pmd::load::LoadTracker;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
 use crate::pmd::{assign, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry};
+use crate::topology::Topology;
 use anyhow::{anyhow, bail, Context};
 pub use reconfig::{PortChange, ReloadReport};
 use std::collections::BTreeSet;
@@ -176,6 +177,8 @@ pub struct Switch {
     pub main_core: usize,
     /// The cores this process could run on when it started.
     pub allowed_cores: BTreeSet<usize>,
+    /// NUMA nodes and their cores.
+    pub topology: Topology,
     /// Rx queue placement state.
     pub balance: Balance,
     /// PMD threads.
@@ -220,17 +223,13 @@ pub fn allowed_cores() -> BTreeSet<usize> {
         .collect()
 }
 
-/// The NUMA node of a CPU, from sysfs.
-pub fn cpu_numa_node(core: usize) -> Option<i32> {
-    std::fs::read_dir(format!("/sys/devices/system/cpu/cpu{core}"))
-        .ok()?
-        .filter_map(Result::ok)
-        .find_map(|e| e.file_name().to_str()?.strip_prefix("node")?.parse().ok())
-}
-
-/// The PMD cores and the main core for `cfg` on this machine.
-pub fn plan_cores(cfg: &Config) -> anyhow::Result<(Vec<usize>, usize)> {
-    let allowed = allowed_cores();
+/// The PMD cores and the main core for `cfg` on this machine: by default,
+/// as OVS does, one PMD per NUMA node, on the node's last allowed core.
+pub fn plan_cores(
+    cfg: &Config,
+    allowed: &BTreeSet<usize>,
+    topo: &Topology,
+) -> anyhow::Result<(Vec<usize>, usize)> {
     if allowed.is_empty() {
         bail!("cannot read this process's CPU affinity");
     }
@@ -242,14 +241,25 @@ pub fn plan_cores(cfg: &Config) -> anyhow::Result<(Vec<usize>, usize)> {
     };
     let mut cores = cfg.pmd_cores()?;
     if cores.is_empty() {
-        // One PMD on the last allowed core; the first is left to the system.
-        cores.push(*allowed.iter().next_back().expect("non-empty"));
+        for node in topo.nodes() {
+            if let Some(c) = topo
+                .cpus_on(node)
+                .into_iter()
+                .rfind(|c| allowed.contains(c))
+            {
+                cores.push(c);
+            }
+        }
+        if cores.is_empty() || cores.len() == allowed.len() && allowed.len() > 1 {
+            // Leave the first core to the system and the main thread.
+            cores = vec![*allowed.iter().next_back().expect("non-empty")];
+        }
     }
     for c in &cores {
         if !allowed.contains(c) {
             bail!(
                 "config: pmd.cores: core {c} is not available to this process (allowed cores: {})",
-                list(&allowed)
+                list(allowed)
             );
         }
     }
@@ -257,7 +267,7 @@ pub fn plan_cores(cfg: &Config) -> anyhow::Result<(Vec<usize>, usize)> {
         Some(m) if !allowed.contains(&m) => {
             bail!(
                 "config: eal.main_core: core {m} is not available (allowed cores: {})",
-                list(&allowed)
+                list(allowed)
             )
         }
         Some(m) => m,
@@ -319,14 +329,15 @@ impl Switch {
     pub fn start(cfg: &Config) -> anyhow::Result<Switch> {
         // Read before the EAL pins this thread to the main core.
         let allowed = allowed_cores();
-        let (cores, main_core) = plan_cores(cfg)?;
+        let topology = Topology::discover(allowed.iter().copied());
+        let (cores, main_core) = plan_cores(cfg, &allowed, &topology)?;
         let args = eal_args(cfg, main_core);
         tracing::info!(?args, pmd_cores = ?cores, "initialising DPDK");
         let eal = Eal::init(&args).context("DPDK initialisation failed")?;
         // Locals drop in reverse order on an error below: ports, then pools,
         // then the EAL, which is the safe teardown order.
         let mut pools =
-            MempoolRegistry::new(cfg.memory.mbufs, cpu_numa_node(cores[0]).unwrap_or(0));
+            MempoolRegistry::new(cfg.memory.mbufs, topology.node_of(cores[0]).unwrap_or(0));
         let n_pmds = cores.len();
         crate::dpdk::vhost::set_quiesce_hook(crate::pmd::quiesce::grace_period);
         let mut ports: Vec<Option<PortEntry>> = Vec::new();
@@ -356,6 +367,7 @@ impl Switch {
             cores: Vec::new(),
             main_core,
             allowed_cores: allowed,
+            topology,
             balance: Balance {
                 cfg: cfg.pmd.clone(),
                 loads: LoadTracker::default(),
@@ -419,7 +431,7 @@ impl Switch {
                 }
             })
             .collect();
-        let placement = assign::assign(&loads, n_pmds, self.balance.cfg.rxq_assign);
+        let placement = self.place(&loads, cores, self.balance.cfg.rxq_assign);
         let mut per_pmd: Vec<Vec<PollEntry>> = (0..n_pmds).map(|_| Vec::new()).collect();
         for ((port, rxq), k) in rxqs.into_iter().zip(placement) {
             per_pmd[k].push(PollEntry::new(port, rxq));
@@ -672,9 +684,35 @@ impl Switch {
     /// packet is lost or overtaken; it waits in the queue meanwhile.
     pub fn rebalance(&mut self) -> anyhow::Result<Rebalance> {
         let (loads, now) = self.current_placement();
-        let n = self.pmds.len();
-        let next = assign::assign(&loads, n, self.balance.cfg.rxq_assign);
+        let next = self.place(&loads, &self.cores, self.balance.cfg.rxq_assign);
         self.apply_placement(&loads, &now, &next)
+    }
+
+    /// Places `loads` on PMDs on `cores` by `policy`, each queue preferring
+    /// the PMDs on its port's NUMA node; warns of queues polled from another
+    /// node (their packets cross the interconnect).
+    fn place(&self, loads: &[RxqLoad], cores: &[usize], policy: assign::Policy) -> Vec<usize> {
+        let port_node = |slot: usize| self.ports[slot].as_ref().map_or(-1, |p| p.port.numa_node());
+        let queue_node: Vec<i32> = loads.iter().map(|q| port_node(q.id.0)).collect();
+        let pmd_node: Vec<i32> = cores
+            .iter()
+            .map(|c| self.topology.node_of(*c).unwrap_or(-1))
+            .collect();
+        let placed = assign::assign_numa(loads, &queue_node, &pmd_node, policy);
+        for ((q, node), k) in loads.iter().zip(&queue_node).zip(&placed) {
+            if *node >= 0 && pmd_node[*k] != *node {
+                let name = self.ports[q.id.0].as_ref().map_or("?", |p| p.name.as_str());
+                tracing::warn!(
+                    port = name,
+                    queue = q.id.1,
+                    port_numa = node,
+                    pmd_core = cores[*k],
+                    pmd_numa = pmd_node[*k],
+                    "rx queue polled from a remote NUMA node"
+                );
+            }
+        }
+        placed
     }
 
     fn apply_placement(
@@ -738,7 +776,7 @@ impl Switch {
             assign::Policy::RoundRobin => assign::Policy::Group,
             p => p,
         };
-        let next = assign::assign(&loads, self.pmds.len(), policy);
+        let next = self.place(&loads, &self.cores, policy);
         let n = self.pmds.len();
         let before = assign::variance(&assign::pmd_loads(&loads, &now, n));
         let after = assign::variance(&assign::pmd_loads(&loads, &next, n));
