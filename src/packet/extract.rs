@@ -150,8 +150,12 @@ fn parse_l2(d: &[u8], o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
             && d[p + 2] == 0x03
             && d[p + 3..p + 6] == [0, 0, 0]
         {
+            // A SNAP type that is itself a length is no Ethernet type.
             ty = be16(d, p + 6);
             p += 8;
+            if ty < 0x600 {
+                ty = DL_TYPE_NONE;
+            }
         } else {
             ty = DL_TYPE_NONE;
         }
@@ -331,8 +335,12 @@ fn parse_l4(l4: &[u8], proto: u8, v6: bool, o: &mut Out) -> Result<(), Malformed
     Ok(())
 }
 
-/// Neighbour solicitation/advertisement: target and link-layer options.
-/// On malformed options nothing is kept, as OVS does.
+/// Neighbour solicitation/advertisement: target and link-layer options,
+/// as OVS's `parse_icmpv6` reads them: either address option is taken in
+/// either message (the first of each kind); an option of length zero or
+/// running past the message ends the walk, keeping what was read so far;
+/// only a repeated address option is invalid and drops the target and both
+/// addresses.
 fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
     let (ty, code) = (icmp[0], icmp[1]);
     if code != 0 || (ty != 135 && ty != 136) {
@@ -344,27 +352,26 @@ fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
     let target = be128(icmp, 8);
     let (mut sll, mut tll) = (0u128, 0u128);
     let mut p = 24;
+    let mut res = Ok(());
     while icmp.len() >= p + 8 {
         let (t, len) = (icmp[p], icmp[p + 1] as usize * 8);
         if len == 0 || p + len > icmp.len() {
-            return Err(Malformed::BadNdOptions);
+            res = Err(Malformed::BadNdOptions);
+            break;
         }
         if len == 8 {
-            match t {
-                1 if ty == 135 => {
-                    if sll != 0 {
-                        return Err(Malformed::BadNdOptions);
-                    }
-                    sll = mac(icmp, p + 2);
+            let slot = match t {
+                1 => &mut sll,
+                2 => &mut tll,
+                _ => {
+                    p += len;
+                    continue;
                 }
-                2 if ty == 136 => {
-                    if tll != 0 {
-                        return Err(Malformed::BadNdOptions);
-                    }
-                    tll = mac(icmp, p + 2);
-                }
-                _ => {}
+            };
+            if *slot != 0 {
+                return Err(Malformed::BadNdOptions);
             }
+            *slot = mac(icmp, p + 2);
         }
         p += len;
     }
@@ -373,7 +380,7 @@ fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
         o.set(Field::ArpSha, sll);
         o.set(Field::ArpTha, tll);
     }
-    Ok(())
+    res
 }
 
 #[cfg(test)]

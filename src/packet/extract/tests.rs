@@ -163,16 +163,50 @@ fn neighbour_solicitation() {
     assert_eq!(k.get(Field::TpSrc), 135);
     assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
     assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
-    // An option of length 0 is malformed: target and addresses dropped.
-    let n = f.len();
-    f[n - 7] = 0;
+    // An option of length 0 ends the walk (flagged), but OVS keeps the
+    // target and whatever options came before it.
+    let mut zero = f.clone();
+    zero.extend_from_slice(&[2, 0, 0xdd, 0, 0, 0, 0, 8]);
+    let n = zero.len();
+    zero[14 + 4..14 + 6].copy_from_slice(&((n - 14 - 40) as u16).to_be_bytes());
     let mut k = FlowKey::ZERO;
     assert_eq!(
-        extract(&f, 1, &mut k).malformed,
+        extract(&zero, 1, &mut k).malformed,
+        Some(Malformed::BadNdOptions)
+    );
+    assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
+    assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
+    assert_eq!(k.get(Field::ArpTha), 0);
+    assert_eq!(k.get(Field::TpSrc), 135);
+    // A repeated address option is invalid: target and addresses dropped.
+    let mut dup = f.clone();
+    dup.extend_from_slice(&[1, 1, 0xdd, 0, 0, 0, 0, 8]);
+    let n = dup.len();
+    dup[14 + 4..14 + 6].copy_from_slice(&((n - 14 - 40) as u16).to_be_bytes());
+    let mut k = FlowKey::ZERO;
+    assert_eq!(
+        extract(&dup, 1, &mut k).malformed,
         Some(Malformed::BadNdOptions)
     );
     assert_eq!(k.get(Field::NdTarget), 0);
+    assert_eq!(k.get(Field::ArpSha), 0);
     assert_eq!(k.get(Field::TpSrc), 135);
+}
+
+#[test]
+fn neighbour_advertisement_takes_either_address_option() {
+    // OVS reads a source link-layer option in an advertisement too (and a
+    // target one in a solicitation): the key carries whatever was sent.
+    let mut icmp = vec![136, 0, 0, 0, 0x60, 0, 0, 0];
+    icmp.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+    icmp.extend_from_slice(&[1, 1, 0xcc, 0, 0, 0, 0, 7]);
+    icmp.extend_from_slice(&[2, 1, 0xdd, 0, 0, 0, 0, 8]);
+    let mut f = eth(0x86dd);
+    f.extend(ipv6(58, &icmp));
+    let mut k = FlowKey::ZERO;
+    assert_eq!(extract(&f, 1, &mut k).malformed, None);
+    assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
+    assert_eq!(k.get(Field::ArpTha), 0xdd00_0000_0008);
 }
 
 #[test]
@@ -185,6 +219,13 @@ fn llc_snap_and_plain_802_3() {
     f.extend(ipv4(17, 0, &udp(1, 2)));
     assert_eq!(get(&f, Field::DlType), 0x0800);
     assert_eq!(get(&f, Field::TpDst), 2);
+    // A SNAP type below 0x600 is a length, not an Ethernet type: OVS
+    // reports such a frame as 802.3 without a type.
+    let mut f = eth(0x0026);
+    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x05, 0xdc]);
+    f.extend(ipv4(17, 0, &udp(1, 2)));
+    assert_eq!(get(&f, Field::DlType), 0x05ff);
+    assert_eq!(get(&f, Field::NwSrc), 0);
 }
 
 #[test]
