@@ -29,11 +29,15 @@
 //! `PMDSWITCH_SKIP_OVS_ORACLE=1` is set.
 
 use pmdswitch::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use pmdswitch::ofproto::parse::tcp_flag_bit;
 use pmdswitch::packet::extract::{extract, Extracted, Malformed};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::Command;
+
+mod common;
+use common::{write_pcap, Rng};
 
 const SEED: u64 = 0x00e7_ac70_ac1e_5eed;
 const PACKETS: usize = 8000;
@@ -83,39 +87,6 @@ const BY_DESIGN: &[(&str, &str)] = &[
          matches only nw_proto=2, which we carry.",
     ),
 ];
-
-/// Small deterministic PRNG (xorshift64*), so runs are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below((hi - lo + 1) as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.below(100) < pct
-    }
-    fn u8(&mut self) -> u8 {
-        self.next() as u8
-    }
-    fn u16(&mut self) -> u16 {
-        self.next() as u16
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[self.below(v.len() as u64) as usize]
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.u8()).collect()
-    }
-}
 
 // ---------------------------------------------------------------- frames
 
@@ -172,7 +143,7 @@ fn tcp(r: &mut Rng) -> Vec<u8> {
     let mut t = r.bytes(hl * 4);
     // Data offset, then 12 flag bits (NS and the reserved ones included).
     let flags = if r.chance(50) {
-        r.pick(&[0x002, 0x012, 0x010, 0x011, 0x004, 0x018, 0x0c2, 0x100])
+        *r.pick(&[0x002, 0x012, 0x010, 0x011, 0x004, 0x018, 0x0c2, 0x100])
     } else {
         r.u16() & 0x0fff
     };
@@ -185,7 +156,7 @@ fn tcp(r: &mut Rng) -> Vec<u8> {
 fn ports(r: &mut Rng, hdr: usize) -> Vec<u8> {
     let mut u = r.bytes(hdr);
     let any = r.u16();
-    let sp = r.pick(&[53u16, 80, 443, 4789, 0, 65535, any]);
+    let sp = *r.pick(&[53u16, 80, 443, 4789, 0, 65535, any]);
     put16(&mut u, 0, sp);
     let n = r.range(0, 24);
     u.extend(r.bytes(n));
@@ -211,7 +182,7 @@ fn icmp(r: &mut Rng, ty: u8, code: u8) -> Vec<u8> {
 
 fn icmp4(r: &mut Rng) -> Vec<u8> {
     let (t, c) = if r.chance(50) {
-        r.pick(&[(8, 0), (0, 0), (3, 1), (3, 3), (11, 0), (5, 1)])
+        *r.pick(&[(8, 0), (0, 0), (3, 1), (3, 3), (11, 0), (5, 1)])
     } else {
         (r.u8(), r.u8())
     };
@@ -221,12 +192,12 @@ fn icmp4(r: &mut Rng) -> Vec<u8> {
 /// A neighbour solicitation/advertisement with link-layer options, and
 /// (`bad`) malformed ones: zero length, running past the end, repeated.
 fn nd(r: &mut Rng, bad: bool) -> Vec<u8> {
-    let ty = r.pick(&[135u8, 136]);
+    let ty = *r.pick(&[135u8, 136]);
     let mut m = vec![ty, if r.chance(95) { 0 } else { 1 }, 0, 0];
     m.extend(r.bytes(4)); // RSO flags / reserved
     m.extend(v6addr(r));
     for _ in 0..r.range(0, 3) {
-        let kind = r.pick(&[1u8, 2, 1, 2, 3, 14]);
+        let kind = *r.pick(&[1u8, 2, 1, 2, 3, 14]);
         let len = if r.chance(90) { 1 } else { r.range(2, 3) };
         m.push(kind);
         m.push(len as u8);
@@ -235,10 +206,10 @@ fn nd(r: &mut Rng, bad: bool) -> Vec<u8> {
     }
     if bad {
         match r.below(4) {
-            0 => m.extend([r.pick(&[1u8, 2]), 0, 1, 2, 3, 4, 5, 6]),
-            1 => m.extend([r.pick(&[1u8, 2]), 4, 1, 2, 3, 4, 5, 6]),
+            0 => m.extend([*r.pick(&[1u8, 2]), 0, 1, 2, 3, 4, 5, 6]),
+            1 => m.extend([*r.pick(&[1u8, 2]), 4, 1, 2, 3, 4, 5, 6]),
             2 => {
-                let t = r.pick(&[1u8, 2]);
+                let t = *r.pick(&[1u8, 2]);
                 m.extend([t, 1, 0xaa, 1, 2, 3, 4, 5, t, 1, 0xbb, 1, 2, 3, 4, 5]);
             }
             _ => m.truncate(r.range(8, 23)),
@@ -252,7 +223,7 @@ fn nd(r: &mut Rng, bad: bool) -> Vec<u8> {
 }
 
 fn icmp6(r: &mut Rng) -> Vec<u8> {
-    let (t, c) = r.pick(&[(128, 0), (129, 0), (1, 4), (2, 0), (3, 0), (133, 0)]);
+    let (t, c) = *r.pick(&[(128, 0), (129, 0), (1, 4), (2, 0), (3, 0), (133, 0)]);
     icmp(r, t, c)
 }
 
@@ -291,7 +262,7 @@ fn ipv4(r: &mut Rng, proto: u8, frag: u8, l4: &[u8]) -> Vec<u8> {
     };
     ip.extend(off.to_be_bytes());
     let any = r.u8();
-    ip.push(r.pick(&[64, 1, 255, 0, any]));
+    ip.push(*r.pick(&[64, 1, 255, 0, any]));
     ip.push(proto);
     ip.extend([0, 0]);
     ip.extend(v4addr(r));
@@ -345,8 +316,8 @@ fn ext(r: &mut Rng, ty: u8, next: u8, frag: u8) -> Vec<u8> {
 /// A random chain of extension headers ending in `proto`: hop-by-hop,
 /// routing, destination options, AH, fragment (first, later or atomic).
 fn ext_chain(r: &mut Rng, proto: u8, l4: &[u8]) -> (u8, Vec<u8>, &'static str) {
-    let n = r.pick(&[0usize, 0, 0, 0, 1, 1, 2, 3]);
-    let mut types: Vec<u8> = (0..n).map(|_| r.pick(&[0u8, 43, 60, 51, 44])).collect();
+    let n = *r.pick(&[0usize, 0, 0, 0, 1, 1, 2, 3]);
+    let mut types: Vec<u8> = (0..n).map(|_| *r.pick(&[0u8, 43, 60, 51, 44])).collect();
     if r.chance(15) {
         types.insert(0, 0);
     }
@@ -382,7 +353,7 @@ fn ipv6(r: &mut Rng, next: u8, payload: &[u8]) -> Vec<u8> {
     ip.extend((payload.len() as u16).to_be_bytes());
     ip.push(next);
     let any = r.u8();
-    ip.push(r.pick(&[64, 255, 1, 0, any]));
+    ip.push(*r.pick(&[64, 255, 1, 0, any]));
     ip.extend(v6addr(r));
     ip.extend(v6addr(r));
     ip.extend_from_slice(payload);
@@ -394,7 +365,7 @@ fn arp(r: &mut Rng) -> Vec<u8> {
     let op = match r.below(10) {
         0..=3 => 1,
         4..=7 => 2,
-        8 => r.pick(&[3, 4, 0, 255]),
+        8 => *r.pick(&[3, 4, 0, 255]),
         _ => r.u16(),
     };
     a.extend(op.to_be_bytes());
@@ -428,7 +399,7 @@ fn l4_for(r: &mut Rng, proto: u8) -> Vec<u8> {
             }
         }
         2 => {
-            let (t, c) = (r.pick(&[0x11, 0x16, 0x17]), r.u8());
+            let (t, c) = (*r.pick(&[0x11, 0x16, 0x17]), r.u8());
             icmp(r, t, c)
         }
         _ => {
@@ -439,11 +410,11 @@ fn l4_for(r: &mut Rng, proto: u8) -> Vec<u8> {
 }
 
 fn v4_proto(r: &mut Rng) -> u8 {
-    r.pick(&[6, 6, 17, 17, 132, 1, 1, 2, 58, 47, 0, 50, 89, 255])
+    *r.pick(&[6, 6, 17, 17, 132, 1, 1, 2, 58, 47, 0, 50, 89, 255])
 }
 
 fn v6_proto(r: &mut Rng) -> u8 {
-    r.pick(&[6, 6, 17, 17, 132, 58, 58, 58, 1, 2, 59, 47, 89])
+    *r.pick(&[6, 6, 17, 17, 132, 58, 58, 58, 1, 2, 59, 47, 89])
 }
 
 /// One packet of the trace, with the class it is counted under.
@@ -452,7 +423,7 @@ fn gen_packet(r: &mut Rng) -> (&'static str, Vec<u8>) {
         0..=3 => {
             // Another Ethernet type: L2 only. (No MPLS or NSH: our key has
             // no fields for them.)
-            let ty = r.pick(&[0x88cc, 0x0842, 0x22f0, 0x9000, 0x88e5, 0x0600, 0xffff]);
+            let ty = *r.pick(&[0x88cc, 0x0842, 0x22f0, 0x9000, 0x88e5, 0x0600, 0xffff]);
             let n = r.range(0, 50);
             let p = r.bytes(n);
             ("eth-other", ethernet(r, ty, &p))
@@ -463,7 +434,7 @@ fn gen_packet(r: &mut Rng) -> (&'static str, Vec<u8>) {
             let mut p = match r.below(5) {
                 0 => vec![0x42, 0x42, 0x03],
                 1 => {
-                    let ty = r.pick(&[0x0800u16, 0x0806, 0x86dd, 0x88cc]);
+                    let ty = *r.pick(&[0x0800u16, 0x0806, 0x86dd, 0x88cc]);
                     let mut p = vec![0xaa, 0xaa, 0x03, 0, 0, 0];
                     p.extend(ty.to_be_bytes());
                     p.extend(match ty {
@@ -501,7 +472,7 @@ fn gen_packet(r: &mut Rng) -> (&'static str, Vec<u8>) {
         }
         17..=49 => {
             let proto = v4_proto(r);
-            let frag = r.pick(&[0u8, 0, 0, 1, 1, 2, 3, 4]);
+            let frag = *r.pick(&[0u8, 0, 0, 1, 1, 2, 3, 4]);
             let l4 = l4_for(r, proto);
             let class = match (frag, proto) {
                 (3 | 4, _) => "ipv4-later-frag",
@@ -581,17 +552,17 @@ fn malformed(r: &mut Rng) -> (&'static str, Vec<u8>) {
                     };
                     put16(&mut ip, 2, bad);
                 }
-                _ => ip[0] = (ip[0] & 0x0f) | (r.pick(&[0u8, 5, 6, 15]) << 4),
+                _ => ip[0] = (ip[0] & 0x0f) | (*r.pick(&[0u8, 5, 6, 15]) << 4),
             }
             ("ipv4-bad-header", ethernet(r, 0x0800, &ip))
         }
         4 => {
             // TCP (or UDP, SCTP, ICMP) cut short inside a valid datagram,
             // or a TCP data offset below 5 or past the segment.
-            let proto = r.pick(&[6u8, 6, 6, 17, 132, 1]);
+            let proto = *r.pick(&[6u8, 6, 6, 17, 132, 1]);
             let mut l4 = l4_for(r, proto);
             if proto == 6 && r.chance(40) {
-                l4[12] = (l4[12] & 0x0f) | (r.pick(&[0u8, 1, 4, 15]) << 4);
+                l4[12] = (l4[12] & 0x0f) | (*r.pick(&[0u8, 1, 4, 15]) << 4);
                 l4.truncate(20);
             } else {
                 let need = match proto {
@@ -614,7 +585,7 @@ fn malformed(r: &mut Rng) -> (&'static str, Vec<u8>) {
             // or one whose length runs past it.
             let proto = v6_proto(r);
             let l4 = l4_for(r, proto);
-            let t = r.pick(&[0u8, 43, 60, 51, 44]);
+            let t = *r.pick(&[0u8, 43, 60, 51, 44]);
             let frag = r.below(4) as u8;
             let mut pl = ext(r, t, proto, frag);
             if r.chance(50) {
@@ -641,7 +612,7 @@ fn malformed(r: &mut Rng) -> (&'static str, Vec<u8>) {
                     let plen = be16(&ip, 4) + 1 + r.u16() % 200;
                     put16(&mut ip, 4, plen);
                 }
-                _ => ip[0] = (ip[0] & 0x0f) | (r.pick(&[0u8, 4, 7, 15]) << 4),
+                _ => ip[0] = (ip[0] & 0x0f) | (*r.pick(&[0u8, 4, 7, 15]) << 4),
             }
             ("ipv6-bad-header", ethernet(r, 0x86dd, &ip))
         }
@@ -654,7 +625,7 @@ fn malformed(r: &mut Rng) -> (&'static str, Vec<u8>) {
             // VLAN tag cut short: the frame ends inside a tag.
             let mut f = mac(r);
             f.extend(mac(r));
-            let tpid = r.pick(&[0x8100u16, 0x88a8]);
+            let tpid = *r.pick(&[0x8100u16, 0x88a8]);
             f.extend(tpid.to_be_bytes());
             if r.chance(50) {
                 f.extend(r.u16().to_be_bytes());
@@ -675,22 +646,6 @@ fn malformed(r: &mut Rng) -> (&'static str, Vec<u8>) {
             ("arp-cut", f)
         }
     }
-}
-
-fn write_pcap(path: &std::path::Path, frames: &[Vec<u8>]) {
-    let mut out = Vec::new();
-    for w in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
-        out.extend(w.to_le_bytes());
-    }
-    // The version is two 16-bit fields: 2, 4.
-    out[4..8].copy_from_slice(&[2, 0, 4, 0]);
-    for (i, f) in frames.iter().enumerate() {
-        for w in [i as u32, 0, f.len() as u32, f.len() as u32] {
-            out.extend(w.to_le_bytes());
-        }
-        out.extend_from_slice(f);
-    }
-    std::fs::write(path, out).expect("write pcap");
 }
 
 // ---------------------------------------------------------- OVS's output
@@ -722,22 +677,15 @@ fn parse_num(v: &str) -> Result<u128, String> {
     .map_err(|e| format!("{v}: {e}"))
 }
 
+/// A flag as OVS prints it: a name, or a reserved bit as `[200]` etc.
 fn tcp_flag(name: &str) -> Result<u128, String> {
-    Ok(match name {
-        "fin" => 0x001,
-        "syn" => 0x002,
-        "rst" => 0x004,
-        "psh" => 0x008,
-        "ack" => 0x010,
-        "urg" => 0x020,
-        "ece" => 0x040,
-        "cwr" => 0x080,
-        "ns" => 0x100,
-        "[200]" => 0x200,
-        "[400]" => 0x400,
-        "[800]" => 0x800,
-        _ => return parse_num(name),
-    })
+    if let Some(b) = tcp_flag_bit(name) {
+        return Ok(b);
+    }
+    match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(hex) => u128::from_str_radix(hex, 16).map_err(|e| format!("{name}: {e}")),
+        None => parse_num(name),
+    }
 }
 
 fn parse_ovs(line: &str) -> Result<OvsFlow, String> {

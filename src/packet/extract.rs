@@ -3,7 +3,7 @@
 //! reference for what each field means; a packet that is cut short or
 //! malformed is parsed as far as it is valid, never read past its end, and
 //! flagged.
-use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use crate::flow::key::{Field, FlowKey, FLOW_WORDS, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use crate::packet::buf::PacketBuf;
 
 /// Why a packet parsed only in part.
@@ -108,6 +108,42 @@ pub fn extract(d: &[u8], in_port: u32, key: &mut FlowKey) -> Extracted {
     x.malformed = parse_l2(d, &mut o, &mut x).err();
     x.map = o.map;
     x
+}
+
+/// Runs [`extract`] and checks what every extraction must hold, panicking
+/// with the reason: offsets inside the frame (L4 after L3), a map that
+/// covers every non-zero word and only the key's words, the in_port kept,
+/// and the same result again from a key full of stale bits. For the fuzz
+/// target and the property tests.
+#[doc(hidden)]
+pub fn check_invariants(d: &[u8], in_port: u32) -> (FlowKey, Extracted) {
+    let mut k = FlowKey::ZERO;
+    let x = extract(d, in_port, &mut k);
+    let (l3, l4) = (x.l3_ofs as usize, x.l4_ofs as usize);
+    assert!(
+        l3 <= d.len() && l4 <= d.len(),
+        "offsets {l3}/{l4} beyond {} bytes",
+        d.len()
+    );
+    assert!(
+        l3 == 0 || l3 >= 14,
+        "L3 at {l3}, inside the Ethernet header"
+    );
+    assert!(l4 == 0 || (l3 != 0 && l4 > l3), "L4 at {l4}, L3 at {l3}");
+    assert_eq!(
+        k.nonzero_map() & !x.map,
+        0,
+        "map {:#x} misses non-zero words of {k:?}",
+        x.map
+    );
+    assert_eq!(x.map >> FLOW_WORDS, 0, "map {:#x} past the key", x.map);
+    assert_eq!(k.get(Field::InPort), in_port as u128);
+    let mut again = FlowKey {
+        words: [!0; FLOW_WORDS],
+    };
+    assert_eq!(extract(d, in_port, &mut again), x, "not deterministic");
+    assert_eq!(again, k, "key depends on what it held before");
+    (k, x)
 }
 
 /// [`extract`] for a packet buffer.

@@ -163,34 +163,28 @@ fn neighbour_solicitation() {
     assert_eq!(k.get(Field::TpSrc), 135);
     assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
     assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
+    // The solicitation with one more option appended.
+    let with = |opt: [u8; 8]| {
+        let mut g = f.clone();
+        g.extend_from_slice(&opt);
+        let plen = (g.len() - 14 - 40) as u16;
+        g[14 + 4..14 + 6].copy_from_slice(&plen.to_be_bytes());
+        let mut k = FlowKey::ZERO;
+        let x = extract(&g, 1, &mut k);
+        assert_eq!(x.malformed, Some(Malformed::BadNdOptions));
+        assert_eq!(k.get(Field::TpSrc), 135);
+        k
+    };
     // An option of length 0 ends the walk (flagged), but OVS keeps the
     // target and whatever options came before it.
-    let mut zero = f.clone();
-    zero.extend_from_slice(&[2, 0, 0xdd, 0, 0, 0, 0, 8]);
-    let n = zero.len();
-    zero[14 + 4..14 + 6].copy_from_slice(&((n - 14 - 40) as u16).to_be_bytes());
-    let mut k = FlowKey::ZERO;
-    assert_eq!(
-        extract(&zero, 1, &mut k).malformed,
-        Some(Malformed::BadNdOptions)
-    );
+    let k = with([2, 0, 0xdd, 0, 0, 0, 0, 8]);
     assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
     assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
     assert_eq!(k.get(Field::ArpTha), 0);
-    assert_eq!(k.get(Field::TpSrc), 135);
     // A repeated address option is invalid: target and addresses dropped.
-    let mut dup = f.clone();
-    dup.extend_from_slice(&[1, 1, 0xdd, 0, 0, 0, 0, 8]);
-    let n = dup.len();
-    dup[14 + 4..14 + 6].copy_from_slice(&((n - 14 - 40) as u16).to_be_bytes());
-    let mut k = FlowKey::ZERO;
-    assert_eq!(
-        extract(&dup, 1, &mut k).malformed,
-        Some(Malformed::BadNdOptions)
-    );
+    let k = with([1, 1, 0xdd, 0, 0, 0, 0, 8]);
     assert_eq!(k.get(Field::NdTarget), 0);
     assert_eq!(k.get(Field::ArpSha), 0);
-    assert_eq!(k.get(Field::TpSrc), 135);
 }
 
 #[test]
@@ -279,5 +273,45 @@ fn random_bytes_never_panic() {
         }
         let mut k = FlowKey::ZERO;
         let _ = extract(&v, 1, &mut k);
+    }
+}
+
+/// Bytes with an Ethernet type (and IP version) steered towards the
+/// parsers half the time, so the property reaches past L2.
+fn steered_frame() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    (
+        proptest::collection::vec(any::<u8>(), 0..160),
+        0usize..10,
+        any::<bool>(),
+    )
+        .prop_map(|(mut v, ty, tagged)| {
+            const TYPES: [u16; 10] = [
+                0x0800, 0x86dd, 0x0806, 0x8035, 0x8100, 0x88a8, 0x0800, 0x86dd, 0x0026, 0x1234,
+            ];
+            let mut at = 12;
+            if tagged && v.len() >= 18 {
+                v[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+                at = 16;
+            }
+            if v.len() >= at + 3 {
+                v[at..at + 2].copy_from_slice(&TYPES[ty].to_be_bytes());
+                match TYPES[ty] {
+                    0x0800 => v[at + 2] = 0x45,
+                    0x86dd => v[at + 2] = 0x60,
+                    _ => {}
+                }
+            }
+            v
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(3000))]
+
+    /// The stable twin of fuzz/fuzz_targets/extract.rs.
+    #[test]
+    fn arbitrary_bytes_hold_the_invariants(v in steered_frame(), port in proptest::prelude::any::<u32>()) {
+        check_invariants(&v, port);
     }
 }
