@@ -22,6 +22,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::Rng;
+
 const VSWITCHD: &[&str] = &[
     "/usr/lib/openvswitch-switch/ovs-vswitchd",
     "/usr/sbin/ovs-vswitchd",
@@ -147,27 +150,6 @@ impl Drop for Ovs {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Small deterministic PRNG (xorshift64*), so runs are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.below(100) < pct
     }
 }
 

@@ -511,6 +511,22 @@ fn check_table(pos: usize, t: u8) -> Result<u8, ParseError> {
     Ok(t)
 }
 
+/// A TCP flag's bit by its OVS name (`fin` .. `ns`).
+pub fn tcp_flag_bit(name: &str) -> Option<u128> {
+    Some(match name {
+        "fin" => 0x001,
+        "syn" => 0x002,
+        "rst" => 0x004,
+        "psh" => 0x008,
+        "ack" => 0x010,
+        "urg" => 0x020,
+        "ece" => 0x040,
+        "cwr" => 0x080,
+        "ns" => 0x100,
+        _ => return None,
+    })
+}
+
 fn parse_tcp_flags(s: &str) -> Result<(u128, u128), String> {
     if s.starts_with(['+', '-']) {
         let (mut v, mut m) = (0u128, 0u128);
@@ -519,18 +535,8 @@ fn parse_tcp_flags(s: &str) -> Result<(u128, u128), String> {
             let on = rest.starts_with('+');
             rest = &rest[1..];
             let end = rest.find(['+', '-']).unwrap_or(rest.len());
-            let bit = match &rest[..end] {
-                "fin" => 0x001,
-                "syn" => 0x002,
-                "rst" => 0x004,
-                "psh" => 0x008,
-                "ack" => 0x010,
-                "urg" => 0x020,
-                "ece" => 0x040,
-                "cwr" => 0x080,
-                "ns" => 0x100,
-                other => return Err(format!("unknown tcp flag '{other}'")),
-            };
+            let name = &rest[..end];
+            let bit = tcp_flag_bit(name).ok_or_else(|| format!("unknown tcp flag '{name}'"))?;
             m |= bit;
             if on {
                 v |= bit;

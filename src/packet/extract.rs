@@ -3,7 +3,7 @@
 //! reference for what each field means; a packet that is cut short or
 //! malformed is parsed as far as it is valid, never read past its end, and
 //! flagged.
-use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use crate::flow::key::{Field, FlowKey, FLOW_WORDS, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use crate::packet::buf::PacketBuf;
 
 /// Why a packet parsed only in part.
@@ -110,6 +110,42 @@ pub fn extract(d: &[u8], in_port: u32, key: &mut FlowKey) -> Extracted {
     x
 }
 
+/// Runs [`extract`] and checks what every extraction must hold, panicking
+/// with the reason: offsets inside the frame (L4 after L3), a map that
+/// covers every non-zero word and only the key's words, the in_port kept,
+/// and the same result again from a key full of stale bits. For the fuzz
+/// target and the property tests.
+#[doc(hidden)]
+pub fn check_invariants(d: &[u8], in_port: u32) -> (FlowKey, Extracted) {
+    let mut k = FlowKey::ZERO;
+    let x = extract(d, in_port, &mut k);
+    let (l3, l4) = (x.l3_ofs as usize, x.l4_ofs as usize);
+    assert!(
+        l3 <= d.len() && l4 <= d.len(),
+        "offsets {l3}/{l4} beyond {} bytes",
+        d.len()
+    );
+    assert!(
+        l3 == 0 || l3 >= 14,
+        "L3 at {l3}, inside the Ethernet header"
+    );
+    assert!(l4 == 0 || (l3 != 0 && l4 > l3), "L4 at {l4}, L3 at {l3}");
+    assert_eq!(
+        k.nonzero_map() & !x.map,
+        0,
+        "map {:#x} misses non-zero words of {k:?}",
+        x.map
+    );
+    assert_eq!(x.map >> FLOW_WORDS, 0, "map {:#x} past the key", x.map);
+    assert_eq!(k.get(Field::InPort), in_port as u128);
+    let mut again = FlowKey {
+        words: [!0; FLOW_WORDS],
+    };
+    assert_eq!(extract(d, in_port, &mut again), x, "not deterministic");
+    assert_eq!(again, k, "key depends on what it held before");
+    (k, x)
+}
+
 /// [`extract`] for a packet buffer.
 #[inline]
 pub fn extract_buf<P: PacketBuf>(pkt: &P, in_port: u32, key: &mut FlowKey) -> Extracted {
@@ -150,8 +186,12 @@ fn parse_l2(d: &[u8], o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
             && d[p + 2] == 0x03
             && d[p + 3..p + 6] == [0, 0, 0]
         {
+            // A SNAP type that is itself a length is no Ethernet type.
             ty = be16(d, p + 6);
             p += 8;
+            if ty < 0x600 {
+                ty = DL_TYPE_NONE;
+            }
         } else {
             ty = DL_TYPE_NONE;
         }
@@ -331,8 +371,12 @@ fn parse_l4(l4: &[u8], proto: u8, v6: bool, o: &mut Out) -> Result<(), Malformed
     Ok(())
 }
 
-/// Neighbour solicitation/advertisement: target and link-layer options.
-/// On malformed options nothing is kept, as OVS does.
+/// Neighbour solicitation/advertisement: target and link-layer options,
+/// as OVS's `parse_icmpv6` reads them: either address option is taken in
+/// either message (the first of each kind); an option of length zero or
+/// running past the message ends the walk, keeping what was read so far;
+/// only a repeated address option is invalid and drops the target and both
+/// addresses.
 fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
     let (ty, code) = (icmp[0], icmp[1]);
     if code != 0 || (ty != 135 && ty != 136) {
@@ -344,27 +388,26 @@ fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
     let target = be128(icmp, 8);
     let (mut sll, mut tll) = (0u128, 0u128);
     let mut p = 24;
+    let mut res = Ok(());
     while icmp.len() >= p + 8 {
         let (t, len) = (icmp[p], icmp[p + 1] as usize * 8);
         if len == 0 || p + len > icmp.len() {
-            return Err(Malformed::BadNdOptions);
+            res = Err(Malformed::BadNdOptions);
+            break;
         }
         if len == 8 {
-            match t {
-                1 if ty == 135 => {
-                    if sll != 0 {
-                        return Err(Malformed::BadNdOptions);
-                    }
-                    sll = mac(icmp, p + 2);
+            let slot = match t {
+                1 => &mut sll,
+                2 => &mut tll,
+                _ => {
+                    p += len;
+                    continue;
                 }
-                2 if ty == 136 => {
-                    if tll != 0 {
-                        return Err(Malformed::BadNdOptions);
-                    }
-                    tll = mac(icmp, p + 2);
-                }
-                _ => {}
+            };
+            if *slot != 0 {
+                return Err(Malformed::BadNdOptions);
             }
+            *slot = mac(icmp, p + 2);
         }
         p += len;
     }
@@ -373,7 +416,7 @@ fn parse_nd(icmp: &[u8], o: &mut Out) -> Result<(), Malformed> {
         o.set(Field::ArpSha, sll);
         o.set(Field::ArpTha, tll);
     }
-    Ok(())
+    res
 }
 
 #[cfg(test)]

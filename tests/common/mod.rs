@@ -482,3 +482,38 @@ pub fn refused_for(sock: &Path, args: &[&str], why: &str) {
     let e = refused(sock, args);
     assert!(e.contains(why), "ctl {args:?}: expected {why:?} in {e:?}");
 }
+
+/// Small deterministic PRNG (xorshift64*), so generated traces are
+/// reproducible from their seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below((hi - lo + 1) as u64) as usize
+    }
+    pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len() as u64) as usize]
+    }
+    pub fn chance(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
+    }
+    pub fn u8(&mut self) -> u8 {
+        self.next() as u8
+    }
+    pub fn u16(&mut self) -> u16 {
+        self.next() as u16
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.u8()).collect()
+    }
+}

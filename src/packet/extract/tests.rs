@@ -163,16 +163,44 @@ fn neighbour_solicitation() {
     assert_eq!(k.get(Field::TpSrc), 135);
     assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
     assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
-    // An option of length 0 is malformed: target and addresses dropped.
-    let n = f.len();
-    f[n - 7] = 0;
-    let mut k = FlowKey::ZERO;
-    assert_eq!(
-        extract(&f, 1, &mut k).malformed,
-        Some(Malformed::BadNdOptions)
-    );
+    // The solicitation with one more option appended.
+    let with = |opt: [u8; 8]| {
+        let mut g = f.clone();
+        g.extend_from_slice(&opt);
+        let plen = (g.len() - 14 - 40) as u16;
+        g[14 + 4..14 + 6].copy_from_slice(&plen.to_be_bytes());
+        let mut k = FlowKey::ZERO;
+        let x = extract(&g, 1, &mut k);
+        assert_eq!(x.malformed, Some(Malformed::BadNdOptions));
+        assert_eq!(k.get(Field::TpSrc), 135);
+        k
+    };
+    // An option of length 0 ends the walk (flagged), but OVS keeps the
+    // target and whatever options came before it.
+    let k = with([2, 0, 0xdd, 0, 0, 0, 0, 8]);
+    assert_eq!(k.get(Field::NdTarget) & 0xff, 9);
+    assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
+    assert_eq!(k.get(Field::ArpTha), 0);
+    // A repeated address option is invalid: target and addresses dropped.
+    let k = with([1, 1, 0xdd, 0, 0, 0, 0, 8]);
     assert_eq!(k.get(Field::NdTarget), 0);
-    assert_eq!(k.get(Field::TpSrc), 135);
+    assert_eq!(k.get(Field::ArpSha), 0);
+}
+
+#[test]
+fn neighbour_advertisement_takes_either_address_option() {
+    // OVS reads a source link-layer option in an advertisement too (and a
+    // target one in a solicitation): the key carries whatever was sent.
+    let mut icmp = vec![136, 0, 0, 0, 0x60, 0, 0, 0];
+    icmp.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9]);
+    icmp.extend_from_slice(&[1, 1, 0xcc, 0, 0, 0, 0, 7]);
+    icmp.extend_from_slice(&[2, 1, 0xdd, 0, 0, 0, 0, 8]);
+    let mut f = eth(0x86dd);
+    f.extend(ipv6(58, &icmp));
+    let mut k = FlowKey::ZERO;
+    assert_eq!(extract(&f, 1, &mut k).malformed, None);
+    assert_eq!(k.get(Field::ArpSha), 0xcc00_0000_0007);
+    assert_eq!(k.get(Field::ArpTha), 0xdd00_0000_0008);
 }
 
 #[test]
@@ -185,6 +213,13 @@ fn llc_snap_and_plain_802_3() {
     f.extend(ipv4(17, 0, &udp(1, 2)));
     assert_eq!(get(&f, Field::DlType), 0x0800);
     assert_eq!(get(&f, Field::TpDst), 2);
+    // A SNAP type below 0x600 is a length, not an Ethernet type: OVS
+    // reports such a frame as 802.3 without a type.
+    let mut f = eth(0x0026);
+    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x05, 0xdc]);
+    f.extend(ipv4(17, 0, &udp(1, 2)));
+    assert_eq!(get(&f, Field::DlType), 0x05ff);
+    assert_eq!(get(&f, Field::NwSrc), 0);
 }
 
 #[test]
@@ -238,5 +273,45 @@ fn random_bytes_never_panic() {
         }
         let mut k = FlowKey::ZERO;
         let _ = extract(&v, 1, &mut k);
+    }
+}
+
+/// Bytes with an Ethernet type (and IP version) steered towards the
+/// parsers half the time, so the property reaches past L2.
+fn steered_frame() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    (
+        proptest::collection::vec(any::<u8>(), 0..160),
+        0usize..10,
+        any::<bool>(),
+    )
+        .prop_map(|(mut v, ty, tagged)| {
+            const TYPES: [u16; 10] = [
+                0x0800, 0x86dd, 0x0806, 0x8035, 0x8100, 0x88a8, 0x0800, 0x86dd, 0x0026, 0x1234,
+            ];
+            let mut at = 12;
+            if tagged && v.len() >= 18 {
+                v[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+                at = 16;
+            }
+            if v.len() >= at + 3 {
+                v[at..at + 2].copy_from_slice(&TYPES[ty].to_be_bytes());
+                match TYPES[ty] {
+                    0x0800 => v[at + 2] = 0x45,
+                    0x86dd => v[at + 2] = 0x60,
+                    _ => {}
+                }
+            }
+            v
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(3000))]
+
+    /// The stable twin of fuzz/fuzz_targets/extract.rs.
+    #[test]
+    fn arbitrary_bytes_hold_the_invariants(v in steered_frame(), port in proptest::prelude::any::<u32>()) {
+        check_invariants(&v, port);
     }
 }
