@@ -258,10 +258,12 @@ impl Offsets {
         let (l4, proto) = self.l4?;
         let len = self.l3_end.checked_sub(l4)?;
         let ok = match proto {
-            IPPROTO_TCP => len >= 20 && {
-                let hl = (d[l4 + 12] >> 4) as usize * 4;
-                hl >= 20 && hl <= len
-            },
+            IPPROTO_TCP => {
+                len >= 20 && {
+                    let hl = (d[l4 + 12] >> 4) as usize * 4;
+                    hl >= 20 && hl <= len
+                }
+            }
             IPPROTO_UDP => len >= 8,
             IPPROTO_SCTP => len >= 12,
             _ => false,

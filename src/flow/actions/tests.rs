@@ -337,6 +337,13 @@ fn ports_behind_ipv6_extension_headers_are_rewritten() {
     );
     let mut cut = p.clone();
     cut[54 + 1] = 3; // the header claims 32 bytes
-    let s = run(&[set(Field::TpSrc, 5353), set(Field::NwTos, 0x40), DpAction::Output(1)], &cut);
+    let s = run(
+        &[
+            set(Field::TpSrc, 5353),
+            set(Field::NwTos, 0x40),
+            DpAction::Output(1),
+        ],
+        &cut,
+    );
     assert_eq!(s.out[0].1, cut);
 }
