@@ -35,6 +35,9 @@
 //! the packet each switch sent (hex), the input packet it came from, and
 //! the input flow's class, and fails.
 //!
+//! `OVS_DIFF_DEBUG=1` prints OVS's PMD statistics, coverage counters,
+//! datapath flows and log after the run.
+//!
 //! Needs hugepages and OVS with DPDK (`scripts/setup-host.sh` installs
 //! both); without OVS it fails unless `PMDSWITCH_SKIP_OVS=1`.
 
