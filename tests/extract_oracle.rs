@@ -26,7 +26,7 @@
 //! does not print at all (the VLAN TPIDs) are checked against the frame.
 //!
 //! Fails (clearly) when `ovs-ofctl` is missing, unless
-//! `PMDSWITCH_SKIP_OVS_ORACLE=1` is set.
+//! `PMDSWITCH_SKIP_OVS=1` is set.
 
 use pmdswitch::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use pmdswitch::ofproto::parse::tcp_flag_bit;
@@ -54,23 +54,6 @@ const BY_DESIGN: &[(&str, &str)] = &[
          refuse a header whose version contradicts the Ethernet type \
          (Malformed::BadIpHeader, no L3/L4 fields). Modelled: OVS's key is \
          ours for the same frame with the nibble corrected.",
-    ),
-    (
-        "ipv6-ext-cut",
-        "On an IPv6 extension header cut short OVS abandons the packet \
-         after the addresses (goto out before pushing the label and the \
-         nw_frag/tos/ttl/proto word), so it shows label, tos, ttl, proto and \
-         frag as 0. We keep what parsed: label, tos, ttl, the extension \
-         header type where parsing stopped as nw_proto, and nw_frag so far \
-         (the packet is flagged BadIpv6ExtHeader).",
-    ),
-    (
-        "vlan-cut",
-        "On a VLAN tag cut short OVS stops tag parsing and reads the TPID \
-         itself as the Ethernet type (dl_type 0x8100/0x88a8). We report \
-         dl_type 0 for the frame (flagged TruncatedVlan): a TPID is not an \
-         Ethernet type, and a rule on dl_type must not match a frame whose \
-         tag we could not read.",
     ),
     (
         "icmp-cross-family",
@@ -834,24 +817,6 @@ fn ovs_view(frame: &[u8], key: &FlowKey, x: &Extracted) -> (FlowKey, Extracted, 
             used.push("ip-version");
         }
     }
-    if x.malformed == Some(Malformed::BadIpv6ExtHeader) {
-        for f in [
-            Field::NwProto,
-            Field::NwTos,
-            Field::NwTtl,
-            Field::Ipv6Label,
-            Field::NwFrag,
-        ] {
-            k.set(f, 0);
-        }
-        used.push("ipv6-ext-cut");
-    }
-    if x.malformed == Some(Malformed::TruncatedVlan) {
-        let tags =
-            usize::from(k.get(Field::VlanTci0) != 0) + usize::from(k.get(Field::VlanTci1) != 0);
-        k.set(Field::DlType, be16(frame, 12 + 4 * tags) as u128);
-        used.push("vlan-cut");
-    }
     let ty = k.get(Field::DlType);
     let proto = k.get(Field::NwProto) as u8;
     let later = k.get(Field::NwFrag) & FRAG_LATER as u128 != 0;
@@ -994,13 +959,13 @@ fn hex(d: &[u8]) -> String {
 fn extraction_matches_ovs() {
     let have = Command::new("ovs-ofctl").arg("--version").output();
     if !have.is_ok_and(|o| o.status.success()) {
-        if std::env::var_os("PMDSWITCH_SKIP_OVS_ORACLE").is_some() {
-            println!("SKIPPED: ovs-ofctl not found (PMDSWITCH_SKIP_OVS_ORACLE is set)");
+        if std::env::var_os("PMDSWITCH_SKIP_OVS").is_some() {
+            println!("SKIPPED: ovs-ofctl not found (PMDSWITCH_SKIP_OVS is set)");
             return;
         }
         panic!(
             "ovs-ofctl not found: install openvswitch-common (scripts/setup-host.sh does), \
-             or set PMDSWITCH_SKIP_OVS_ORACLE=1 to skip this test"
+             or set PMDSWITCH_SKIP_OVS=1 to skip this test"
         );
     }
     let mut r = Rng(SEED);

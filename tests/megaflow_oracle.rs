@@ -11,7 +11,8 @@
 //! - the megaflow masks, field by field: where we pin bits OVS leaves
 //!   wildcarded (we are narrower: fine, but reported) and the reverse.
 //!
-//! Skips (with a message) when the OVS binaries are absent.
+//! Fails when the OVS binaries are absent, unless `PMDSWITCH_SKIP_OVS=1`
+//! (then it skips with a message).
 
 use pmdswitch::flow::actions::DpAction;
 use pmdswitch::flow::key::{Field, FlowKey, VLAN_CFI};
@@ -19,85 +20,20 @@ use pmdswitch::ofproto::normal::{PortSet, VlanMode, OFPP_LOCAL};
 use pmdswitch::ofproto::parse::parse_match;
 use pmdswitch::ofproto::Ofproto;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
+use common::ovs::{self, Ovs};
 use common::Rng;
 
-const VSWITCHD: &[&str] = &[
-    "/usr/lib/openvswitch-switch/ovs-vswitchd",
-    "/usr/sbin/ovs-vswitchd",
-];
-const SCHEMA: &str = "/usr/share/openvswitch/vswitch.ovsschema";
+/// The private OVS (see `common/ovs.rs`) with the dummy datapath: bridge
+/// `br0`, dummy ports 1..4, no flows.
+struct Oracle(Ovs);
 
-/// A private OVS instance; killed and cleaned up on drop.
-struct Ovs {
-    dir: PathBuf,
-    ctl: PathBuf,
-}
-
-fn run(dir: &Path, prog: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(prog)
-        .args(args)
-        .env("OVS_RUNDIR", dir)
-        .env("OVS_DBDIR", dir)
-        .env("OVS_LOGDIR", dir)
-        .env("OVS_SYSCONFDIR", dir)
-        .output()
-        .map_err(|e| format!("{prog}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{prog} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-impl Ovs {
-    fn start(vswitchd: &str) -> Result<Ovs, String> {
-        let dir = std::env::temp_dir().join(format!("pmdsw-ovs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let mut ovs = Ovs {
-            dir: dir.clone(),
-            ctl: PathBuf::new(),
-        };
-        let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
-        let db = d("conf.db");
-        let sock = format!("unix:{}", d("db.sock"));
-        run(&dir, "ovsdb-tool", &["create", &db, SCHEMA])?;
-        run(
-            &dir,
-            "ovsdb-server",
-            &[
-                &format!("--remote=p{sock}"),
-                &format!("--pidfile={}", d("ovsdb.pid")),
-                "--detach",
-                &format!("--log-file={}", d("ovsdb.log")),
-                &db,
-            ],
-        )?;
-        run(
-            &dir,
-            "ovs-vsctl",
-            &[&format!("--db={sock}"), "--no-wait", "init"],
-        )?;
-        run(
-            &dir,
-            vswitchd,
-            &[
-                "--enable-dummy=override",
-                &sock,
-                &format!("--pidfile={}", d("vswitchd.pid")),
-                "--detach",
-                &format!("--log-file={}", d("vswitchd.log")),
-            ],
-        )?;
+impl Oracle {
+    fn start(vswitchd: &str) -> Result<Oracle, String> {
+        let ovs = Ovs::start(vswitchd, &["--enable-dummy=override"], &[], false)?;
         let mut args = vec![
-            format!("--db={sock}"),
-            "add-br".into(),
+            "add-br".to_string(),
             "br0".into(),
             "--".into(),
             "set".into(),
@@ -114,42 +50,24 @@ impl Ovs {
             );
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run(&dir, "ovs-vsctl", &args)?;
-        let pid = std::fs::read_to_string(dir.join("vswitchd.pid")).map_err(|e| e.to_string())?;
-        ovs.ctl = dir.join(format!("ovs-vswitchd.{}.ctl", pid.trim()));
-        ovs.ofctl(&["del-flows", "br0"])?;
-        Ok(ovs)
+        ovs.vsctl(&args)?;
+        let o = Oracle(ovs);
+        o.ofctl(&["del-flows", "br0"])?;
+        Ok(o)
     }
 
     fn ofctl(&self, args: &[&str]) -> Result<String, String> {
         let mut a = vec!["-O", "OpenFlow13"];
         a.extend_from_slice(args);
-        run(&self.dir, "ovs-ofctl", &a)
+        self.0.ofctl(&a)
     }
 
     fn ofctl_of10(&self, args: &[&str]) -> Result<String, String> {
-        run(&self.dir, "ovs-ofctl", args)
+        self.0.ofctl(args)
     }
 
     fn trace(&self, flow: &str) -> Result<String, String> {
-        let ctl = self.ctl.to_string_lossy().into_owned();
-        run(
-            &self.dir,
-            "ovs-appctl",
-            &["-t", &ctl, "ofproto/trace", "br0", flow],
-        )
-    }
-}
-
-impl Drop for Ovs {
-    fn drop(&mut self) {
-        for pidfile in ["vswitchd.pid", "ovsdb.pid"] {
-            if let Ok(pid) = std::fs::read_to_string(self.dir.join(pidfile)) {
-                let _ = Command::new("kill").arg(pid.trim()).status();
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.0.appctl(&["ofproto/trace", "br0", flow])
     }
 }
 
@@ -523,43 +441,12 @@ fn parse_megaflow(s: &str) -> Option<FlowKey> {
     parse_match(&kept.join(",")).ok().map(|m| m.m.mask)
 }
 
-/// A missing oracle fails the test (CI installs OVS), unless the run opts out.
-fn skip_or_fail(why: &str) {
-    if std::env::var_os("PMDSWITCH_SKIP_OVS_ORACLE").is_some() {
-        println!("SKIPPED: {why} (PMDSWITCH_SKIP_OVS_ORACLE is set)");
-        return;
-    }
-    panic!("{why}: install openvswitch-switch (scripts/setup-host.sh does), or set PMDSWITCH_SKIP_OVS_ORACLE=1 to skip");
-}
-
 #[test]
 fn megaflows_match_ovs() {
-    let Some(vswitchd) = VSWITCHD.iter().find(|p| Path::new(p).exists()) else {
-        skip_or_fail(&format!("no ovs-vswitchd binary (looked for {VSWITCHD:?})"));
+    let Some(vswitchd) = ovs::require(ovs::VSWITCHD) else {
         return;
     };
-    let which = |p: &str| {
-        Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {p}"))
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if ![
-        "ovsdb-tool",
-        "ovsdb-server",
-        "ovs-vsctl",
-        "ovs-ofctl",
-        "ovs-appctl",
-    ]
-    .iter()
-    .all(|p| which(p))
-        || !Path::new(SCHEMA).exists()
-    {
-        skip_or_fail("OVS tools or schema missing");
-        return;
-    }
-    let ovs = Ovs::start(vswitchd).expect("start OVS");
+    let ovs = Oracle::start(&vswitchd).expect("start OVS");
     let sets: u64 = std::env::var("ORACLE_SETS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -169,6 +169,12 @@ const IPPROTO_UDP: u8 = 17;
 const IPPROTO_SCTP: u8 = 132;
 
 /// Header offsets of a packet, as far as the actions need them.
+///
+/// Only headers that extraction (and OVS's `miniflow_extract`) parses are
+/// located: an IPv4 or IPv6 header whose lengths do not fit the frame, or
+/// IPv6 extension headers cut short, give no L3; an L4 header shorter than
+/// its fixed part gives no L4. Rewrites then leave the packet alone, as OVS
+/// does, rather than write into a partial header or the Ethernet padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Offsets {
     /// Offset of the (innermost) EtherType field.
@@ -180,6 +186,9 @@ pub struct Offsets {
     /// Start of the L4 header and its protocol, when present and not a
     /// non-first fragment.
     pub l4: Option<(usize, u8)>,
+    /// End of the IP datagram (Ethernet padding after it excluded); the
+    /// frame's length when there is no L3.
+    pub l3_end: usize,
 }
 
 fn be16(d: &[u8], off: usize) -> Option<u16> {
@@ -187,13 +196,13 @@ fn be16(d: &[u8], off: usize) -> Option<u16> {
 }
 
 impl Offsets {
-    /// Parses Ethernet, up to two VLAN tags, IPv4/IPv6 (no extension
-    /// headers) and locates L4. `None` for a packet shorter than Ethernet.
+    /// Parses Ethernet, up to two VLAN tags, IPv4/IPv6 (extension headers
+    /// included) and locates L4. `None` for a packet shorter than Ethernet.
     pub fn parse(d: &[u8]) -> Option<Offsets> {
         let mut off = 12;
         let mut et = be16(d, off)?;
         for _ in 0..2 {
-            if et == ETH_TYPE_VLAN || et == ETH_TYPE_QINQ {
+            if (et == ETH_TYPE_VLAN || et == ETH_TYPE_QINQ) && d.len() >= off + 6 {
                 off += 4;
                 et = be16(d, off)?;
             }
@@ -204,23 +213,62 @@ impl Offsets {
             eth_type: et,
             l3: None,
             l4: None,
+            l3_end: d.len(),
         };
+        let ip = d.get(l3off..).unwrap_or_default();
         match et {
-            ETH_TYPE_IPV4 if d.len() >= l3off + 20 => {
+            // The checks of OVS's ipv4_sanity_check.
+            ETH_TYPE_IPV4 if ip.len() >= 20 => {
+                let ihl = (ip[0] & 0x0f) as usize * 4;
+                let tot = be16(ip, 2)? as usize;
+                if ihl < 20 || ihl > ip.len() || tot < ihl || tot > ip.len() {
+                    return Some(o);
+                }
                 o.l3 = Some(l3off);
-                let ihl = (d[l3off] & 0x0f) as usize * 4;
-                let frag_off = be16(d, l3off + 6)? & 0x1fff;
-                if ihl >= 20 && frag_off == 0 && d.len() >= l3off + ihl {
-                    o.l4 = Some((l3off + ihl, d[l3off + 9]));
+                o.l3_end = l3off + tot;
+                if be16(ip, 6)? & 0x1fff == 0 {
+                    o.l4 = Some((l3off + ihl, ip[9]));
                 }
             }
-            ETH_TYPE_IPV6 if d.len() >= l3off + 40 => {
+            ETH_TYPE_IPV6 if ip.len() >= 40 => {
+                let plen = be16(ip, 4)? as usize;
+                if 40 + plen > ip.len() {
+                    return Some(o);
+                }
+                let Some((proto, p, frag)) =
+                    crate::packet::extract::ipv6_ext_headers(ip[6], &ip[40..40 + plen])
+                else {
+                    return Some(o);
+                };
                 o.l3 = Some(l3off);
-                o.l4 = Some((l3off + 40, d[l3off + 6]));
+                o.l3_end = l3off + 40 + plen;
+                if frag & crate::flow::key::FRAG_LATER == 0 {
+                    o.l4 = Some((l3off + 40 + p, proto));
+                }
             }
             _ => {}
         }
         Some(o)
+    }
+
+    /// Where the L4 header of `proto` is, if all of its fixed part is in
+    /// the datagram (TCP: 20 bytes and the data offset, UDP 8, SCTP 12),
+    /// as OVS checks before rewriting ports.
+    fn l4_header(&self, d: &[u8]) -> Option<(usize, u8)> {
+        let (l4, proto) = self.l4?;
+        let len = self.l3_end.checked_sub(l4)?;
+        let ok = match proto {
+            IPPROTO_TCP => {
+                len >= 20 && {
+                    let hl = (d[l4 + 12] >> 4) as usize * 4;
+                    hl >= 20 && hl <= len
+                }
+            }
+            IPPROTO_UDP => len >= 8,
+            IPPROTO_SCTP => len >= 12,
+            _ => false,
+        };
+        ok.then_some((l4, proto))
     }
 }
 
@@ -255,21 +303,22 @@ fn rd32(d: &[u8], off: usize) -> u32 {
     u32::from_be_bytes([d[off], d[off + 1], d[off + 2], d[off + 3]])
 }
 
-/// Offset of the L4 checksum field for `proto`, if the header is long enough.
-fn l4_csum_off(d: &[u8], l4: usize, proto: u8) -> Option<usize> {
+/// Offset of the L4 checksum field for `proto`, if the header is long
+/// enough (within the datagram, which ends at `end`).
+fn l4_csum_off(end: usize, l4: usize, proto: u8) -> Option<usize> {
     let (off, need) = match proto {
         IPPROTO_TCP => (16, 20),
         IPPROTO_UDP => (6, 8),
         _ => return None,
     };
-    (d.len() >= l4 + need).then_some(l4 + off)
+    (end >= l4 + need).then_some(l4 + off)
 }
 
 /// Applies a change of one 16-bit word covered by the L4 checksum (pseudo
 /// header or L4 header). A UDP checksum of zero means "none" and stays zero;
 /// a computed zero is sent as 0xffff (RFC 768).
-fn l4_csum_update16(d: &mut [u8], l4: usize, proto: u8, old: u16, new: u16) {
-    if let Some(c) = l4_csum_off(d, l4, proto) {
+fn l4_csum_update16(d: &mut [u8], end: usize, l4: usize, proto: u8, old: u16, new: u16) {
+    if let Some(c) = l4_csum_off(end, l4, proto) {
         let cur = rd16(d, c);
         if proto == IPPROTO_UDP && cur == 0 {
             return;
@@ -309,10 +358,11 @@ fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
             wr16(d, l3 + 10, c);
             if let Some((l4, proto)) = o.l4 {
                 // The TCP/UDP pseudo header covers both addresses.
-                l4_csum_update16(d, l4, proto, (old >> 16) as u16, (new >> 16) as u16);
-                l4_csum_update16(d, l4, proto, old as u16, new as u16);
+                let end = o.l3_end;
+                l4_csum_update16(d, end, l4, proto, (old >> 16) as u16, (new >> 16) as u16);
+                l4_csum_update16(d, end, l4, proto, old as u16, new as u16);
                 if proto == IPPROTO_SCTP {
-                    sctp_fix(d, l4);
+                    sctp_fix(d, l4, end);
                 }
             }
         }
@@ -342,18 +392,17 @@ fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
             _ => {}
         },
         Field::TpSrc | Field::TpDst => {
-            let Some((l4, proto)) = o.l4 else { return };
-            let off = l4 + if field == Field::TpSrc { 0 } else { 2 };
-            if !matches!(proto, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP) || d.len() < off + 2 {
+            let Some((l4, proto)) = o.l4_header(d) else {
                 return;
-            }
+            };
+            let off = l4 + if field == Field::TpSrc { 0 } else { 2 };
             let old = rd16(d, off);
             let new = (old & !(mask as u16)) | (value as u16 & mask as u16);
             wr16(d, off, new);
             if proto == IPPROTO_SCTP {
-                sctp_fix(d, l4);
+                sctp_fix(d, l4, o.l3_end);
             } else {
-                l4_csum_update16(d, l4, proto, old, new);
+                l4_csum_update16(d, o.l3_end, l4, proto, old, new);
             }
         }
         _ => {}
@@ -395,12 +444,12 @@ fn dec_ttl<P: PacketBuf>(pkt: &mut P) -> bool {
 
 /// SCTP's checksum is a CRC32-C over the whole packet: no incremental form,
 /// recompute it (SCTP rewrites are rare).
-fn sctp_fix(d: &mut [u8], l4: usize) {
-    if d.len() < l4 + 12 {
+fn sctp_fix(d: &mut [u8], l4: usize, end: usize) {
+    if end < l4 + 12 {
         return;
     }
     d[l4 + 8..l4 + 12].fill(0);
-    let crc = crc32c(&d[l4..]);
+    let crc = crc32c(&d[l4..end]);
     d[l4 + 8..l4 + 12].copy_from_slice(&crc.to_le_bytes());
 }
 

@@ -381,7 +381,10 @@ impl<'a> Ctx<'a> {
                     );
                     self.flow.set(Field::VlanTci1, t0);
                     self.flow.set(Field::VlanTpid1, p0);
-                    self.flow.set(Field::VlanTci0, t0 | u128::from(VLAN_CFI));
+                    // OVS pushes VID 0, PCP 0 (not a copy of the outer
+                    // tag's TCI, as OpenFlow 1.1 said): set_field or
+                    // mod_vlan_* fill it in.
+                    self.flow.set(Field::VlanTci0, u128::from(VLAN_CFI));
                     self.flow.set(Field::VlanTpid0, tpid.into());
                 }
                 Action::PopVlan => {

@@ -169,7 +169,9 @@ fn parse_l2(d: &[u8], o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
             break;
         }
         if d.len() < p + 6 {
-            o.set(Field::DlType, 0);
+            // Like OVS: the tag is not parsed and its TPID is the
+            // frame's EtherType.
+            o.set(Field::DlType, ty as u128);
             return Err(Malformed::TruncatedVlan);
         }
         o.set(tpid_f, ty as u128);
@@ -270,21 +272,36 @@ fn parse_ipv6(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<
     if ip[0] >> 4 != 6 || 40 + plen > ip.len() {
         return Err(Malformed::BadIpHeader);
     }
-    let vtc = be32(ip, 0);
     o.set(Field::Ipv6Src, be128(ip, 8));
     o.set(Field::Ipv6Dst, be128(ip, 24));
+    let data = &ip[40..40 + plen];
+    // Extension headers that do not parse leave the addresses only, as in
+    // OVS (no protocol, TTL, traffic class or label: nothing to rewrite).
+    let (proto, p, nw_frag) = ipv6_ext_headers(ip[6], data).ok_or(Malformed::BadIpv6ExtHeader)?;
+    let vtc = be32(ip, 0);
     o.set(Field::NwTos, ((vtc >> 20) & 0xff) as u128);
     o.set(Field::Ipv6Label, (vtc & 0xfffff) as u128);
     o.set(Field::NwTtl, ip[7] as u128);
-    let data = &ip[40..40 + plen];
-    let (mut proto, mut p, mut nw_frag) = (ip[6], 0usize, 0u8);
+    o.set(Field::NwProto, proto as u128);
+    o.set(Field::NwFrag, nw_frag as u128);
+    if nw_frag & FRAG_LATER != 0 {
+        return Ok(());
+    }
+    x.l4_ofs = (base + 40 + p) as u16;
+    parse_l4(&data[p..], proto, true, o)
+}
+
+/// Walks the IPv6 extension headers in `data` (the payload) from `next`:
+/// the final protocol, the offset of its header and nw_frag; `None` when
+/// an extension header is cut short. A later fragment stops the walk with
+/// protocol 44 (what OVS reports for it).
+pub(crate) fn ipv6_ext_headers(mut proto: u8, data: &[u8]) -> Option<(u8, usize, u8)> {
+    let (mut p, mut nw_frag) = (0usize, 0u8);
     loop {
         match proto {
             IPPROTO_HOPOPTS | IPPROTO_ROUTING | IPPROTO_DSTOPTS | IPPROTO_AH => {
                 if data.len() < p + 8 {
-                    o.set(Field::NwProto, proto as u128);
-                    o.set(Field::NwFrag, nw_frag as u128);
-                    return Err(Malformed::BadIpv6ExtHeader);
+                    return None;
                 }
                 let len = if proto == IPPROTO_AH {
                     (data[p + 1] as usize + 2) * 4
@@ -292,18 +309,14 @@ fn parse_ipv6(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<
                     (data[p + 1] as usize + 1) * 8
                 };
                 if data.len() < p + len {
-                    o.set(Field::NwProto, proto as u128);
-                    o.set(Field::NwFrag, nw_frag as u128);
-                    return Err(Malformed::BadIpv6ExtHeader);
+                    return None;
                 }
                 proto = data[p];
                 p += len;
             }
             IPPROTO_FRAGMENT => {
                 if data.len() < p + 8 {
-                    o.set(Field::NwProto, proto as u128);
-                    o.set(Field::NwFrag, nw_frag as u128);
-                    return Err(Malformed::BadIpv6ExtHeader);
+                    return None;
                 }
                 let offlg = be16(data, p + 2);
                 proto = data[p];
@@ -311,21 +324,14 @@ fn parse_ipv6(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<
                 if offlg != 0 {
                     nw_frag = FRAG_ANY;
                     if offlg & 0xfff8 != 0 {
-                        // Only the first fragment has an L4 header; OVS
-                        // reports later ones with nw_proto 44.
-                        o.set(Field::NwProto, IPPROTO_FRAGMENT as u128);
-                        o.set(Field::NwFrag, (FRAG_ANY | FRAG_LATER) as u128);
-                        return Ok(());
+                        // Only the first fragment has an L4 header.
+                        return Some((IPPROTO_FRAGMENT, p, FRAG_ANY | FRAG_LATER));
                     }
                 }
             }
-            _ => break,
+            _ => return Some((proto, p, nw_frag)),
         }
     }
-    o.set(Field::NwProto, proto as u128);
-    o.set(Field::NwFrag, nw_frag as u128);
-    x.l4_ofs = (base + 40 + p) as u16;
-    parse_l4(&data[p..], proto, true, o)
 }
 
 fn parse_l4(l4: &[u8], proto: u8, v6: bool, o: &mut Out) -> Result<(), Malformed> {

@@ -2,6 +2,8 @@
 //! devices: config files, a process handle with `ctl`, and pcap files.
 #![allow(dead_code)]
 
+pub mod ovs;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

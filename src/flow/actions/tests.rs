@@ -66,7 +66,7 @@ fn l4_sum(p: &[u8]) -> (usize, u16) {
     let len = p.len() - l4;
     let mut pseudo = p[l3 + 12..l3 + 20].to_vec();
     pseudo.extend_from_slice(&[0, proto, (len >> 8) as u8, len as u8]);
-    let coff = l4_csum_off(p, l4, proto).unwrap();
+    let coff = l4_csum_off(p.len(), l4, proto).unwrap();
     let mut seg = p[l4..].to_vec();
     seg[coff - l4] = 0;
     seg[coff - l4 + 1] = 0;
@@ -274,12 +274,76 @@ fn sctp_port_rewrite_recomputes_crc() {
     let mut p = ipv4_pkt(IPPROTO_UDP, 64, 0, true);
     p[14 + 9] = IPPROTO_SCTP;
     p.extend_from_slice(&[0; 8]);
+    // The datagram grows with it (the CRC covers the datagram only).
+    let tot = (p.len() - 14) as u16;
+    p[16..18].copy_from_slice(&tot.to_be_bytes());
     let l4 = 34;
-    sctp_fix(&mut p, l4);
+    let end = p.len();
+    sctp_fix(&mut p, l4, end);
     let s = run(&[set(Field::TpSrc, 99), DpAction::Output(1)], &p);
     let mut q = s.out[0].1.clone();
     let got = q[l4 + 8..l4 + 12].to_vec();
-    sctp_fix(&mut q, l4);
+    let end = q.len();
+    sctp_fix(&mut q, l4, end);
     assert_eq!(got, q[l4 + 8..l4 + 12].to_vec());
     assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+}
+
+#[test]
+fn rewrites_stay_out_of_headers_cut_short_and_padding_like_ovs() {
+    // Found by tests/ovs_diff.rs; OVS checks each of these before writing.
+    let tcp = ipv4_pkt(IPPROTO_TCP, 64, 0, false);
+    // IPv4 total length beyond the frame: no L3, nothing rewritten.
+    let mut p = tcp[..14 + 20 + 6].to_vec();
+    let s = run(&[set(Field::NwSrc, 0x0a4d_0001), DpAction::Output(1)], &p);
+    assert_eq!(s.out[0].1, p);
+    // TCP cut to 10 bytes (total length says so), Ethernet padding after
+    // it: the address changes, the "checksum" in the padding does not,
+    // and a port rewrite does nothing.
+    p = tcp[..14 + 20 + 10].to_vec();
+    p[16..18].copy_from_slice(&30u16.to_be_bytes());
+    p.resize(60, 0x5a);
+    let s = run(&[set(Field::NwSrc, 0x0a4d_0001), DpAction::Output(1)], &p);
+    assert_eq!(s.out[0].1[26..30], [10, 77, 0, 1]);
+    assert_eq!(s.out[0].1[34..], p[34..]);
+    let s = run(&[set(Field::TpDst, 8080), DpAction::Output(1)], &p);
+    assert_eq!(s.out[0].1, p);
+    // A TCP data offset past the segment: no port rewrite either.
+    let mut q = tcp.clone();
+    q[14 + 20 + 12] = 15 << 4;
+    let s = run(&[set(Field::TpDst, 8080), DpAction::Output(1)], &q);
+    assert_eq!(s.out[0].1, q);
+}
+
+#[test]
+fn ports_behind_ipv6_extension_headers_are_rewritten() {
+    // Hop-by-hop then UDP: the port and checksum behind the extension
+    // header change, as OVS's do; a hop-by-hop header cut short stops it.
+    let mut p = vec![0u8; 14];
+    p[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
+    let mut ip = vec![0x60, 0, 0, 0, 0, 24, 0, 64];
+    ip.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip.extend_from_slice(&[IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0]);
+    ip.extend_from_slice(&[0x03, 0xe8, 0, 53, 0, 16, 0x12, 0x34]);
+    ip.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    p.extend_from_slice(&ip);
+    let s = run(&[set(Field::TpSrc, 5353), DpAction::Output(1)], &p);
+    let out = &s.out[0].1;
+    assert_eq!(out[62..64], 5353u16.to_be_bytes());
+    assert_eq!(
+        u16::from_be_bytes([out[68], out[69]]),
+        csum_replace16(0x1234, 1000, 5353)
+    );
+    let mut cut = p.clone();
+    cut[54 + 1] = 3; // the header claims 32 bytes
+    let s = run(
+        &[
+            set(Field::TpSrc, 5353),
+            set(Field::NwTos, 0x40),
+            DpAction::Output(1),
+        ],
+        &cut,
+    );
+    assert_eq!(s.out[0].1, cut);
 }

@@ -279,3 +279,27 @@ fn revalidate_after_rule_changes() {
         0
     );
 }
+
+#[test]
+fn push_vlan_pushes_vid_0_pcp_0_like_ovs() {
+    // OVS's push_vlan sets the new outer TCI to VID 0, PCP 0, whatever the
+    // tag below carries; it does not copy the outer tag (found by
+    // tests/ovs_diff.rs).
+    let mut of = sw(&[1, 2]);
+    of.add_flow("dl_vlan=400,actions=push_vlan:0x88a8,output:2")
+        .unwrap();
+    let mut k = tcp_key(1, 1, 2, 80);
+    k.set(Field::VlanTci0, u128::from(VLAN_CFI | (3 << 13) | 400));
+    k.set(Field::VlanTpid0, 0x8100);
+    let x = of.translate(&k, 0);
+    assert_eq!(
+        *x.actions,
+        [
+            DpAction::PushVlan {
+                tpid: 0x88a8,
+                tci: VLAN_CFI
+            },
+            DpAction::Output(2)
+        ]
+    );
+}

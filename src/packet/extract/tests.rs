@@ -315,3 +315,47 @@ proptest::proptest! {
         check_invariants(&v, port);
     }
 }
+
+#[test]
+fn a_vlan_tag_cut_short_is_the_ethertype_like_ovs() {
+    // OVS leaves a tag it cannot read unparsed: its TPID is the EtherType.
+    let mut f = eth(0x8100);
+    f.extend_from_slice(&[0x00, 0x64, 0x08]);
+    let mut k = FlowKey::ZERO;
+    assert_eq!(
+        extract(&f, 1, &mut k).malformed,
+        Some(Malformed::TruncatedVlan)
+    );
+    assert_eq!(k.get(Field::DlType), 0x8100);
+    assert_eq!(k.get(Field::VlanTci0), 0);
+    // QinQ with the inner tag cut short: the outer tag is kept.
+    let mut f = eth(0x88a8);
+    f.extend_from_slice(&[0x01, 0x2c, 0x81, 0x00, 0x00, 0x0a]);
+    assert_eq!(get(&f, Field::DlType), 0x8100);
+    assert_eq!(get(&f, Field::VlanTci0), 300 | VLAN_CFI as u128);
+}
+
+#[test]
+fn ipv6_extension_header_cut_short_keeps_only_the_addresses_like_ovs() {
+    // Hop-by-hop claiming 32 bytes where 8 are: OVS's miniflow_extract
+    // keeps the addresses and no protocol, TTL, traffic class or label
+    // (so no rule sees a hop limit to decrement or a class to rewrite).
+    let mut f = eth(0x86dd);
+    f.extend(ipv6(0, &[59, 3, 1, 4, 0, 0, 0, 0]));
+    let mut k = FlowKey::ZERO;
+    assert_eq!(
+        extract(&f, 1, &mut k).malformed,
+        Some(Malformed::BadIpv6ExtHeader)
+    );
+    assert_eq!(k.get(Field::DlType), 0x86dd);
+    assert_eq!(k.get(Field::Ipv6Dst) & 0xff, 2);
+    for fld in [
+        Field::NwProto,
+        Field::NwTtl,
+        Field::NwTos,
+        Field::Ipv6Label,
+        Field::NwFrag,
+    ] {
+        assert_eq!(k.get(fld), 0, "{}", fld.name());
+    }
+}

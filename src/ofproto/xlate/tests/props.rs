@@ -359,7 +359,7 @@ impl Reference<'_> {
                     let p0 = flow.get(Field::VlanTpid0);
                     flow.set(Field::VlanTci1, t0);
                     flow.set(Field::VlanTpid1, p0);
-                    flow.set(Field::VlanTci0, t0 | 0x1000);
+                    flow.set(Field::VlanTci0, 0x1000);
                     flow.set(Field::VlanTpid0, tpid.into());
                 }
                 Action::PopVlan => {
