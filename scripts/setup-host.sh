@@ -11,6 +11,7 @@ PACKAGES=(
     libdpdk-dev dpdk dpdk-dev libpcap-dev           # DPDK 22.11, its drivers, dpdk-testpmd
     openvswitch-common openvswitch-switch openvswitch-switch-dpdk  # OVS: oracle and rival
     python3 python3-scapy tshark                    # traces and captures
+    python3-matplotlib                              # benchmark plots (bench-ovs.sh)
     procps iproute2
 )
 missing=()
