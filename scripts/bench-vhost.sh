@@ -96,6 +96,7 @@ start_vm() {  # MODE: txonly | rxonly
 # The VM's totals once it stops: "RX TX".
 stop_vm() {
     stop_pid "$VM_PID" INT
+    wait "$VM_PID" 2>/dev/null || true
     awk '/Forward statistics for port 0/ { f = 1 }
          f && /RX-packets:/ { rx = $2 } f && /TX-packets:/ { tx = $2 }
          f && /TX-packets:/ { f = 0 }
@@ -191,6 +192,7 @@ pm_stop_traffic() { pm_ctl del-flows >/dev/null; }
 pm_stop_switch() {
     stop_pid "$PM_PID" TERM
     wait "$PM_PID" 2>/dev/null || echo "  pmdswitch exited with status $?" >&2
+    PIDS=("$VM_PID")
 }
 
 # ---- one run ----------------------------------------------------------------------
