@@ -71,7 +71,7 @@ SINK="net_null0,no-rx=1"
 SOCK=$WORK/vm.sock
 RECORDS=$WORK/records.tsv
 : >"$RECORDS"
-# record DIRECTION SWITCH ROUND SWITCH_SAMPLES VM_SAMPLES CHECK
+# record DIRECTION SWITCH ROUND SWITCH_SAMPLES VM_SAMPLES CHECK CYCLES_PER_PACKET IDLE%
 record() { local IFS=$'\t'; echo "$*" >>"$RECORDS"; }
 
 # ---- the VM -------------------------------------------------------------------
@@ -137,6 +137,15 @@ ovs_counts() {
 }
 ovs_pmd_rx() { ovs_pmd_field "packets received"; }
 ovs_tx2() { local c; c=$(ovs_counts); echo "${c#* }"; }
+# "CYCLES_PER_PACKET IDLE%": the PMD's processing cycles per packet and idle share.
+ovs_pmd_info() {
+    ovs_appctl dpif-netdev/pmd-stats-show | awk '
+        /^main thread/ { exit }
+        /idle cycles:/ { gsub(/[()%]/, "", $4); idle = $4 }
+        /avg processing cycles per packet:/ { cpp = $6 }
+        END { printf "%.0f %.0f\n", cpp, idle }'
+}
+ovs_pmd_clear() { ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null; }
 ovs_stop_traffic() { ovs_ofctl del-flows "$OVS_BR"; }
 ovs_stop_switch() { ovs_stop; }
 
@@ -188,6 +197,14 @@ print(p[0]["rx_packets"], p[1]["tx_packets"])'
 }
 pm_pmd_rx() { pm_ctl --json pmd-stats-show | sed -n 's/.*"packets_received": \([0-9]*\).*/\1/p' | head -1; }
 pm_tx2() { local c; c=$(pm_counts); echo "${c#* }"; }
+pm_pmd_info() {
+    pm_ctl --json pmd-stats-show | /usr/bin/python3 -c '
+import json, sys
+p = json.load(sys.stdin)["pmds"][0]
+total = p["idle_cycles"] + p["processing_cycles"] + p["sleep_cycles"]
+print("%.0f %.0f" % (p["avg_processing_cycles_per_packet"], 100 * p["idle_cycles"] / max(total, 1)))'
+}
+pm_pmd_clear() { pm_ctl pmd-stats-clear >/dev/null; }
 pm_stop_traffic() { pm_ctl del-flows >/dev/null; }
 pm_stop_switch() {
     stop_pid "$PM_PID" TERM
@@ -218,11 +235,13 @@ run() {  # SWITCH(ovs|pm) DIRECTION ROUND
         exit 1
     fi
     sleep 1
-    local from samples vm_samples before after
+    local from samples vm_samples before after info
     from=$(($(vm_lines) + 1))
+    "${sw}_pmd_clear"
     before=$("${sw}_counts")
     samples=$(sample_rate "$getter")
     after=$("${sw}_counts")
+    info=$("${sw}_pmd_info")
     vm_samples=$(vm_pps "$from" "$([ "$dir" = vm-to-sink ] && echo Tx-pps || echo Rx-pps)")
     # Verification: stop the traffic, then the counts must agree.
     local check c vm_tot
@@ -252,8 +271,9 @@ run() {  # SWITCH(ovs|pm) DIRECTION ROUND
             else if (vr > tx || tx - vr > 1024) printf "switch sent %d to the VM, VM received %d\n", tx, vr
             else print "ok" }')
     fi
-    record "$dir" "$name" "$round" "$samples" "${vm_samples% }" "$check"
-    printf '  %s round %s %-9s switch %s | VM %s | %s\n' "$dir" "$round" "$name" "$samples" "$vm_samples" "$check" >&2
+    record "$dir" "$name" "$round" "$samples" "${vm_samples% }" "$check" "${info% *}" "${info#* }"
+    printf '  %s round %s %-9s switch %s | VM %s| %s cycles/pkt, %s%% idle | %s\n' \
+        "$dir" "$round" "$name" "$samples" "$vm_samples" "${info% *}" "${info#* }" "$check" >&2
 }
 
 for d in "${DIR_LIST[@]}"; do
@@ -274,11 +294,16 @@ def med(d, sw, col):
     xs = [float(x) for r in recs if r[0] == d and r[1] == sw for x in r[col].split()]
     return statistics.median(xs) if xs else None
 
+def med_col(d, sw, col):
+    xs = [float(r[col]) for r in recs if r[0] == d and r[1] == sw and len(r) > col and r[col]]
+    return statistics.median(xs) if xs else None
+
 def checks(d, sw):
     bad = [f"round {r[2]}: {r[5]}" for r in recs if r[0] == d and r[1] == sw and r[5] != "ok"]
     return "; ".join(bad) or "ok"
 
 f = lambda v: "" if v is None else f"{v:.2f}"
+f0 = lambda v: "" if v is None else f"{v:.0f}"
 rows = []
 for d in dirs:
     o, p = med(d, "ovs", 3), med(d, "pmdswitch", 3)
@@ -292,21 +317,27 @@ for d in dirs:
         "ovs_mpps": f(o), "pmdswitch_mpps": f(p), "ratio": f(p / o) if o and p else "",
         "other": "VM tx (testpmd Tx-pps)" if d == "vm-to-sink" else "switch tx to the VM",
         "ovs_other_mpps": f(ov), "pmdswitch_other_mpps": f(pv),
+        "ovs_cycles_per_pkt": f0(med_col(d, "ovs", 6)), "pmdswitch_cycles_per_pkt": f0(med_col(d, "pmdswitch", 6)),
+        "ovs_pmd_idle_pct": f0(med_col(d, "ovs", 7)), "pmdswitch_pmd_idle_pct": f0(med_col(d, "pmdswitch", 7)),
         "ovs_check": checks(d, "ovs"), "pmdswitch_check": checks(d, "pmdswitch"),
     })
 with open(f"{out}/vhost.csv", "w", newline="") as fh:
     w = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
     w.writeheader()
     w.writerows(rows)
-head = ["direction", "measured", "OVS Mpps", "pmdswitch Mpps", "ratio", "also", "OVS", "pmdswitch"]
+head = ["direction", "measured", "OVS Mpps", "pmdswitch Mpps", "ratio", "also", "OVS", "pmdswitch",
+        "OVS cyc/pkt", "pmds cyc/pkt", "OVS idle%", "pmds idle%"]
 table = [[r["direction"], r["measured"], r["ovs_mpps"], r["pmdswitch_mpps"], r["ratio"], r["other"],
-          r["ovs_other_mpps"], r["pmdswitch_other_mpps"]] for r in rows]
+          r["ovs_other_mpps"], r["pmdswitch_other_mpps"], r["ovs_cycles_per_pkt"], r["pmdswitch_cycles_per_pkt"],
+          r["ovs_pmd_idle_pct"], r["pmdswitch_pmd_idle_pct"]] for r in rows]
 widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(head)]
-line = lambda cells: "  ".join(c.rjust(w) if i in (2, 3, 4, 6, 7) else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+line = lambda cells: "  ".join(c.ljust(w) if i in (0, 1, 5) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 print(line(head))
 for t in table:
     print(line(t))
-note = f"medians of one-second samples over {rounds} round(s) x {secs} s; 64-byte frames; switch PMD and VM forwarding core on different cores"
+note = (f"medians of one-second samples over {rounds} round(s) x {secs} s; 64-byte frames; switch PMD and VM "
+        "forwarding core on different cores; cyc/pkt: the switch PMD's processing cycles per packet received; "
+        "idle%: its share of empty polls (a switch that idles is waiting on the VM, not the bottleneck)")
 print(f"({note})")
 for r in rows:
     print(f'  {r["direction"]} checks: ovs {r["ovs_check"]}; pmdswitch {r["pmdswitch_check"]}')
