@@ -420,7 +420,10 @@ else:
     ax.set_ylabel("Mpps, 1 PMD")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    if ax.get_lines():
+        ax.legend()
+    else:
+        ax.axis("off")
     ax.set_title("pcap -> switch -> null, rule in_port=1,actions=output:2")
     ax = axes[1]
     if l3:
