@@ -12,6 +12,7 @@ PACKAGES=(
     openvswitch-common openvswitch-switch openvswitch-switch-dpdk  # OVS: oracle and rival
     python3 python3-scapy tshark                    # traces and captures
     libhwloc-dev libudev-dev                        # hwlocality (NUMA topology)
+    python3-matplotlib                              # benchmark plots (bench-ovs.sh)
     procps iproute2
 )
 missing=()
