@@ -1,10 +1,13 @@
-//! Upcall cost: translation + megaflow generation with 100 and 10k rules.
+//! Upcall cost: translation + megaflow generation with 100 and 10k rules,
+//! the same followed by installing the megaflow in a classifier (the whole
+//! slow-path work of a miss), and revalidation of an installed megaflow.
 //!
 //! Rules mix several masks (so the tuple space has several subtables):
 //! /24 and /16 destination prefixes, exact TCP ports and in_port rules,
 //! with a goto_table into a second table and a catch-all.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use pmdswitch::cache::dpcls::Dpcls;
 use pmdswitch::flow::key::{Field, FlowKey};
 use pmdswitch::ofproto::normal::PortSet;
 use pmdswitch::ofproto::Ofproto;
@@ -67,6 +70,21 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 i = (i + 1) & 1023;
                 black_box(of.translate(black_box(&ks[i]), 0))
+            })
+        });
+    }
+    for n in [100u32, 10_000] {
+        let of = switch(n);
+        let mut cls = Dpcls::new();
+        g.bench_with_input(BenchmarkId::new("translate+install", n), &of, |b, of| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                let k = &ks[i];
+                let x = of.translate(k, 0);
+                let id = cls.insert(&k.masked(&x.mask), &x.mask, x.actions);
+                // Keep the classifier at a steady size.
+                black_box(cls.remove(id))
             })
         });
     }

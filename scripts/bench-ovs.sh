@@ -13,8 +13,12 @@
 # source address and port, rule `in_port=1,actions=output:2`), or `l3` (or
 # `l3:FLOWS`): 10k flows whose destinations spread over 125
 # `ip,nw_dst=A.B.C.D/LEN` rules of every length /8../32 at priority 1000+LEN
-# (many megaflow masks, so many subtables). Default:
-# 1,1000,100000,200000,1000000,l3. OVS cannot take the 1000000-flow trace
+# (many megaflow masks, so many subtables), or `mf:FLOWS`: the flow-count
+# trace with the rule `udp,nw_dst=192.168.0.1,tp_dst=5001,actions=output:2`,
+# whose megaflow masks L3/L4 fields, so packets take the per-flow caches
+# (EMC, then the megaflow classifier) instead of the simple-match path the
+# in_port rule allows. Default:
+# 1,1000,100000,200000,1000000,mf:1,mf:1000,mf:100000,mf:200000,mf:1000000,l3. OVS cannot take the 1000000-flow trace
 # (its shared mempool is capped at 262144 mbufs and net_pcap's infinite_rx
 # keeps every packet of the trace in an mbuf): it is reported as n/a.
 #
@@ -29,7 +33,7 @@ source scripts/lib/ovs-dpdk.sh
 # shellcheck source=scripts/lib/bench-common.sh
 source scripts/lib/bench-common.sh
 
-ROUNDS=3 SECONDS_PER_RUN=6 CASES=1,1000,100000,200000,1000000,l3 OUT=bench-results
+ROUNDS=3 SECONDS_PER_RUN=6 CASES=1,1000,100000,200000,1000000,mf:1,mf:1000,mf:100000,mf:200000,mf:1000000,l3 OUT=bench-results
 SMC=false TESTPMD=one
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -277,7 +281,7 @@ run_testpmd() {  # CASE ROUND TRACE
 # ---- the cases ----------------------------------------------------------------
 IFS=, read -r -a CASE_LIST <<<"$CASES"
 for c in "${CASE_LIST[@]}"; do
-    [[ $c =~ ^([0-9]+|l3(:[0-9]+)?)$ ]] || { echo "bad case $c (a flow count, l3 or l3:FLOWS)" >&2; exit 2; }
+    [[ $c =~ ^([0-9]+|l3(:[0-9]+)?|mf:[0-9]+)$ ]] || { echo "bad case $c (a flow count, mf:FLOWS, l3 or l3:FLOWS)" >&2; exit 2; }
 done
 for c in "${CASE_LIST[@]}"; do
     trace=$WORK/trace-${c/:/-}.pcap rules=$WORK/rules-${c/:/-}.txt
@@ -285,6 +289,10 @@ for c in "${CASE_LIST[@]}"; do
         flows=10000
         [[ $c == l3:* ]] && flows=${c#l3:}
         /usr/bin/python3 scripts/gen_trace.py "$trace" --flows "$flows" --l3-rules "$rules"
+    elif [[ $c == mf:* ]]; then
+        flows=${c#mf:}
+        /usr/bin/python3 scripts/gen_trace.py "$trace" --flows "$flows"
+        echo "udp,nw_dst=192.168.0.1,tp_dst=5001,actions=output:2" >"$rules"
     else
         flows=$c
         /usr/bin/python3 scripts/gen_trace.py "$trace" --flows "$flows"
@@ -340,7 +348,8 @@ def agg(case, sw):
 rows = []
 for c in cases:
     o, p, t = agg(c, "ovs"), agg(c, "pmdswitch"), agg(c, "testpmd")
-    flows = f"l3: {c[3:] or 10000} flows, 125 prefixes" if c.startswith("l3") else c
+    flows = (f"l3: {c[3:] or 10000} flows, 125 prefixes" if c.startswith("l3")
+             else f"mf: {c[3:]} flows, L4 rule" if c.startswith("mf:") else c)
     f = lambda v, d=2: "" if v is None else f"{v:.{d}f}"
     om, pm = o and o["mpps"], p and p["mpps"]
     tm = t and t["mpps"]
@@ -404,14 +413,18 @@ try:
 except ImportError:
     print("no plot: python3-matplotlib is not installed (scripts/setup-host.sh installs it)")
 else:
-    num = [r for r in rows if not r["case"].startswith("l3")]
+    num = [r for r in rows if r["case"].isdigit()]
+    mf = [r for r in rows if r["case"].startswith("mf:")]
     l3 = [r for r in rows if r["case"].startswith("l3")]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [3, 1]})
     ax = axes[0]
     for key, label, m in (("ovs_mpps", "OVS-DPDK 3.1", "o"), ("pmdswitch_mpps", "pmdswitch", "s")):
         pts = [(int(r["case"]), float(r[key])) for r in num if r[key]]
         if pts:
-            ax.plot(*zip(*pts), marker=m, label=label)
+            ax.plot(*zip(*pts), marker=m, label=label + ", in_port rule")
+        pts = [(int(r["case"][3:]), float(r[key])) for r in mf if r[key]]
+        if pts:
+            ax.plot(*zip(*pts), marker=m, ls=":", label=label + ", L4 rule")
     tp = [float(r["testpmd_mpps"]) for r in rows if r["testpmd_mpps"] and r["case"] == "1"]
     if tp:
         ax.axhline(tp[0], ls="--", color="grey", label="testpmd io, 1 flow (no lookup)")
@@ -424,7 +437,7 @@ else:
         ax.legend()
     else:
         ax.axis("off")
-    ax.set_title("pcap -> switch -> null, rule in_port=1,actions=output:2")
+    ax.set_title("pcap -> switch -> null, 1 PMD")
     ax = axes[1]
     if l3:
         r = l3[0]
