@@ -6,7 +6,7 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use pmdswitch::cache::dpcls::Dpcls;
 use pmdswitch::cache::emc::Emc;
 use pmdswitch::cache::smc::Smc;
-use pmdswitch::flow::hash::hash_key;
+use pmdswitch::flow::hash::flow_hash;
 use pmdswitch::flow::key::{Field, FlowKey};
 use pmdswitch::packet::extract::extract;
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ fn udp_frame(i: u32) -> Vec<u8> {
 fn key_of(d: &[u8]) -> (FlowKey, u32) {
     let mut k = FlowKey::ZERO;
     let x = extract(d, 1, &mut k);
-    (k, hash_key(&k, x.map))
+    (k, flow_hash(&k, x.map))
 }
 
 fn extract_and_hash(c: &mut Criterion) {
@@ -37,7 +37,7 @@ fn extract_and_hash(c: &mut Criterion) {
         let mut k = FlowKey::ZERO;
         b.iter(|| {
             let x = extract(black_box(&one), 1, &mut k);
-            black_box(hash_key(&k, x.map))
+            black_box(flow_hash(&k, x.map))
         })
     });
     let burst: Vec<Vec<u8>> = (0..32).map(udp_frame).collect();
@@ -48,7 +48,7 @@ fn extract_and_hash(c: &mut Criterion) {
         b.iter(|| {
             for (i, p) in burst.iter().enumerate() {
                 let x = extract(black_box(p), 1, &mut keys[i]);
-                hashes[i] = hash_key(&keys[i], x.map);
+                hashes[i] = flow_hash(&keys[i], x.map);
             }
             black_box(hashes[31])
         })

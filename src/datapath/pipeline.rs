@@ -2,7 +2,7 @@
 use super::Datapath;
 use crate::dpdk::{Mbuf, MbufBurst, BURST_SIZE};
 use crate::flow::actions::{self, DpAction, DropReason as ActionDrop, OutputSink};
-use crate::flow::hash::hash_key;
+use crate::flow::hash::packet_hash;
 use crate::packet::buf::PacketBuf;
 use crate::packet::extract::extract;
 use crate::pmd::output::OutputBatches;
@@ -76,9 +76,7 @@ impl Datapath {
             }
             let x = extract(d, in_port, &mut self.keys[i]);
             partial += x.malformed.is_some() as u64;
-            hashes[i] = pkts[i]
-                .rss_hash()
-                .unwrap_or_else(|| hash_key(&self.keys[i], x.map));
+            hashes[i] = packet_hash(&pkts[i], &self.keys[i], x.map);
             todo |= 1 << i;
         }
         if partial > 0 {
@@ -165,7 +163,10 @@ impl Datapath {
     }
 
     /// The simple-match path: every packet's flow from its few simple
-    /// fields, or false (nothing decided) if any packet needs the full path.
+    /// fields, or None (nothing decided) if any packet needs the full path.
+    /// Returns whether the whole burst is one flow, and its bytes.
+    /// Consecutive packets with the same simple words share the previous
+    /// one's lookup.
     #[inline(always)]
     pub(crate) fn classify_simple<P: PacketBuf>(
         &self,
@@ -173,17 +174,29 @@ impl Datapath {
         in_slot: usize,
         in_port: u32,
         flow: &mut [u32; BURST_SIZE],
-    ) -> bool {
-        let Some(sp) = self.simple.get(in_slot).filter(|s| s.usable()) else {
-            return false;
-        };
+    ) -> Option<(bool, u64)> {
+        let sp = self.simple.get(in_slot).filter(|s| s.usable())?;
+        let mut last = None;
+        let mut one_flow = true;
+        let mut bytes = 0u64;
         for (i, p) in pkts.iter().enumerate() {
-            match sp.lookup(p.data(), in_port) {
-                Some(id) => flow[i] = id,
-                None => return false,
-            }
+            // Pools hold a whole frame in one segment (sized by MTU), so
+            // the segment's length is the packet's.
+            let d = p.data();
+            bytes += d.len() as u64;
+            let w = sp.words(d, in_port)?;
+            let id = match last {
+                Some((lw, id)) if lw == w => id,
+                _ => {
+                    let id = sp.find(w)?;
+                    one_flow &= i == 0 || id == flow[0];
+                    last = Some((w, id));
+                    id
+                }
+            };
+            flow[i] = id;
         }
-        true
+        Some((one_flow, bytes))
     }
 }
 
@@ -202,16 +215,22 @@ impl Pipeline for Datapath {
         let now = out.now();
         let in_port = self.ofport_of_slot.get(in_slot).copied().unwrap_or(0);
         let mut flow = [NO_FLOW; BURST_SIZE];
-        if self.classify_simple(burst.as_slice(), in_slot, in_port, &mut flow) {
-            stats.lookups.simple_hits.add(n as u64);
-        } else {
-            self.classify(burst.as_slice(), in_port, now, &mut flow, stats);
-        }
+        let one_flow: Option<u64> =
+            match self.classify_simple(burst.as_slice(), in_slot, in_port, &mut flow) {
+                Some((one, bytes)) => {
+                    stats.lookups.simple_hits.add(n as u64);
+                    one.then_some(bytes)
+                }
+                None => {
+                    self.classify(burst.as_slice(), in_port, now, &mut flow, stats);
+                    (flow[0] != NO_FLOW && flow[..n].iter().all(|f| *f == flow[0]))
+                        .then(|| burst.as_slice().iter().map(|m| m.len() as u64).sum())
+                }
+            };
 
         // One megaflow for the whole burst whose only action is an output
         // (the common case): the burst moves to the output batch whole.
-        if n > 0 && flow[0] != NO_FLOW && flow[..n].iter().all(|f| *f == flow[0]) {
-            let bytes: u64 = burst.as_slice().iter().map(|m| m.len() as u64).sum();
+        if let (true, Some(bytes)) = (n > 0, one_flow) {
             if let Some(entry) = self.dpcls.value_mut(flow[0]) {
                 entry.packets += n as u64;
                 entry.bytes += bytes;

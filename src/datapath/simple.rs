@@ -63,11 +63,23 @@ impl SimplePort {
     /// fields match one.
     #[inline(always)]
     pub fn lookup(&self, d: &[u8], in_port: u32) -> Option<u32> {
+        self.find(self.words(d, in_port)?)
+    }
+
+    /// A packet's simple words under this port's mask (None: the packet
+    /// needs full extraction, or the port is not simple).
+    #[inline(always)]
+    pub fn words(&self, d: &[u8], in_port: u32) -> Option<(u64, u64)> {
         if self.broken {
             return None;
         }
         let (w0, w1) = simple_words(d, in_port)?;
-        let (k0, k1) = (w0 & self.mask01.0, w1 & self.mask01.1);
+        Some((w0 & self.mask01.0, w1 & self.mask01.1))
+    }
+
+    /// The flow of masked simple words from `words`.
+    #[inline(always)]
+    pub fn find(&self, (k0, k1): (u64, u64)) -> Option<u32> {
         self.flows
             .iter()
             .find(|f| f.0 == k0 && f.1 == k1)

@@ -79,7 +79,10 @@ fn check(
         let bufs: Vec<VecPacket> = chunk.iter().map(|p| udp_frame(p.1, p.2, p.3)).collect();
         dp.revalidate_if_changed();
         let mut flow = [u32::MAX; BURST_SIZE];
-        if !dp.classify_simple(&bufs, slot, in_port, &mut flow) {
+        if dp
+            .classify_simple(&bufs, slot, in_port, &mut flow)
+            .is_none()
+        {
             dp.classify(&bufs, in_port, 0, &mut flow, &stats);
         }
         for (i, b) in bufs.iter().enumerate() {
@@ -165,7 +168,7 @@ fn a_port_only_rule_takes_the_simple_path() {
         .collect();
     let mut flow = [u32::MAX; BURST_SIZE];
     assert!(
-        !dp.classify_simple(&bufs, 0, 1, &mut flow),
+        dp.classify_simple(&bufs, 0, 1, &mut flow).is_none(),
         "nothing installed yet"
     );
     dp.classify(&bufs, 1, 0, &mut flow, &stats);
@@ -175,7 +178,7 @@ fn a_port_only_rule_takes_the_simple_path() {
         "one megaflow covers them all"
     );
     let mut again = [u32::MAX; BURST_SIZE];
-    assert!(dp.classify_simple(&bufs, 0, 1, &mut again));
+    assert!(dp.classify_simple(&bufs, 0, 1, &mut again).is_some());
     assert_eq!(&again[..8], &flow[..8]);
     // A rule on nw_dst makes port 1's megaflows non-simple after revalidation.
     shared
@@ -186,5 +189,5 @@ fn a_port_only_rule_takes_the_simple_path() {
     shared.changed();
     dp.revalidate_if_changed();
     dp.classify(&bufs, 1, 0, &mut flow, &stats);
-    assert!(!dp.classify_simple(&bufs, 0, 1, &mut again));
+    assert!(dp.classify_simple(&bufs, 0, 1, &mut again).is_none());
 }

@@ -116,10 +116,36 @@ pub fn hash_key_portable(key: &FlowKey, map: u32) -> u32 {
     hash_words_soft(&key.words, None, map)
 }
 
+/// Key words 0 (in_port, dl_type, nw_frag), 3 (IPv4 addresses), 4 (nw_proto
+/// and the rest of the IP word) and 5 (L4 ports and flags).
+const FIVE_TUPLE_WORDS: u32 = 0b11_1001;
+/// Key words 0, 1 and 2: in_port, dl_type, the MACs and VLAN tags.
+const L2_WORDS: u32 = 0b111;
+
+/// The words of a key (with presence map `map`) that the per-packet hash
+/// covers: the 5-tuple and in_port when the packet has IPv4 addresses, as
+/// OVS's `miniflow_hash_5tuple`, else the L2 words. A function of the key,
+/// so equal keys hash alike; the caches compare whole keys on a hit, so a
+/// narrower hash costs only collisions, and a cheaper hash every packet.
+#[inline(always)]
+pub fn flow_hash_words(map: u32) -> u32 {
+    if map & (1 << 3) != 0 {
+        map & FIVE_TUPLE_WORDS
+    } else {
+        map & L2_WORDS
+    }
+}
+
+/// The per-packet hash the EMC and SMC are indexed by (see `flow_hash_words`).
+#[inline(always)]
+pub fn flow_hash(key: &FlowKey, map: u32) -> u32 {
+    hash_key(key, flow_hash_words(map))
+}
+
 /// The packet's hash: the NIC's RSS hash when the port gave one, else ours.
 #[inline(always)]
 pub fn packet_hash<P: PacketBuf>(pkt: &P, key: &FlowKey, map: u32) -> u32 {
-    pkt.rss_hash().unwrap_or_else(|| hash_key(key, map))
+    pkt.rss_hash().unwrap_or_else(|| flow_hash(key, map))
 }
 
 #[cfg(test)]

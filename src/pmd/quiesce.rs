@@ -3,10 +3,11 @@
 //! reading, e.g. a vhost device whose guest memory is about to be unmapped.
 //!
 //! Each PMD stores a new epoch with a sequentially consistent store at the
-//! top of every iteration, before it reads shared state. A writer first
-//! publishes its change (also SeqCst), then waits until each PMD's epoch has
-//! moved past what it read: the iteration that might have seen the old state
-//! has then ended.
+//! top of every 32nd iteration, before it reads shared state: the epoch
+//! names a window of iterations. A writer first publishes its change (also
+//! SeqCst), then waits until each PMD's epoch has moved past what it read:
+//! every iteration that might have seen the old state began in that window
+//! or before, and the next window starts only after they have all ended.
 use super::stats::PmdStats;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};

@@ -25,6 +25,8 @@ pub struct PollInfo {
     pub stats: Arc<RxqStats>,
 }
 
+/// Loop iterations per quiescent-state epoch (see `pmd::quiesce`).
+const EPOCH_EVERY: u32 = 32;
 /// A running PMD thread, as the control thread sees it.
 pub struct PmdHandle {
     /// Its counters.
@@ -178,9 +180,17 @@ impl<P: Pipeline> Pmd<P> {
         let mut epoch = 0u64;
         let mut nap_us = 0u32;
         stats.running.store(true, Ordering::SeqCst);
+        let mut iteration = 0u32;
         while !stop.load(Ordering::Relaxed) {
-            epoch += 1;
-            stats.epoch.store(epoch, Ordering::SeqCst);
+            // A new epoch every EPOCH_EVERY iterations: a grace period then
+            // waits for at most that many iterations (each started after the
+            // previous bump; see pmd::quiesce), and the full fence the store
+            // costs is paid once per window instead of once per iteration.
+            if iteration % EPOCH_EVERY == 0 {
+                epoch += 1;
+                stats.epoch.store(epoch, Ordering::SeqCst);
+            }
+            iteration = iteration.wrapping_add(1);
             if let Some((gen, cmds)) = self.mailbox.take() {
                 self.apply(cmds);
                 self.mailbox.ack(gen);

@@ -359,3 +359,76 @@ fn ipv6_extension_header_cut_short_keeps_only_the_addresses_like_ovs() {
         assert_eq!(k.get(fld), 0, "{}", fld.name());
     }
 }
+
+/// IPv4 TCP/UDP frames with every field the fast path reads (and the ones
+/// that send it away) varied: version/IHL, lengths, fragment bits,
+/// protocol, TCP data offset, frame length with padding or truncation.
+fn ipv4_l4_frame() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    (
+        proptest::collection::vec(any::<u8>(), 80),
+        prop_oneof![
+            Just(0x45u8),
+            Just(0x46),
+            Just(0x44),
+            Just(0x55),
+            any::<u8>()
+        ],
+        prop_oneof![Just(6u8), Just(17), Just(1), any::<u8>()],
+        prop_oneof![
+            Just(0u16),
+            Just(0x4000),
+            Just(0x2000),
+            Just(0x0001),
+            any::<u16>()
+        ],
+        0usize..80,
+        -8i32..8,
+        any::<u8>(),
+        any::<bool>(),
+    )
+        .prop_map(|(mut v, vihl, proto, frag, len, tot_delta, doff, tagged)| {
+            v[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+            if tagged {
+                v[12..14].copy_from_slice(&0x8100u16.to_be_bytes());
+                v[16..18].copy_from_slice(&0x0800u16.to_be_bytes());
+            }
+            let l3 = if tagged { 18 } else { 14 };
+            v[l3] = vihl;
+            v[l3 + 9] = proto;
+            v[l3 + 6..l3 + 8].copy_from_slice(&frag.to_be_bytes());
+            let frame_len = 14 + len.max(0);
+            let tot = (frame_len as i32 - l3 as i32 + tot_delta).clamp(0, 0xffff) as u16;
+            v[l3 + 2..l3 + 4].copy_from_slice(&tot.to_be_bytes());
+            v[l3 + 32] = doff;
+            v.truncate(frame_len.min(v.len()));
+            v
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(4000))]
+
+    /// The fixed-offset path for plain IPv4 TCP/UDP gives what the
+    /// general parser gives, and declines every frame it must not take.
+    #[test]
+    fn the_ipv4_fast_path_agrees_with_the_general_parser(f in ipv4_l4_frame(), port in proptest::prelude::any::<u32>()) {
+        let (mut a, mut b) = (FlowKey::ZERO, FlowKey::ZERO);
+        let general = extract_any(&f, port, &mut b);
+        if let Some(fast) = extract_ipv4_tcp_udp(&f, port, &mut a) {
+            proptest::prop_assert_eq!(fast, general);
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+}
+
+#[test]
+fn the_ipv4_fast_path_takes_plain_tcp_and_udp() {
+    let mut k = FlowKey::ZERO;
+    let mut f = eth(0x0800);
+    f.extend(ipv4(17, 0, &udp(1000, 53)));
+    assert!(extract_ipv4_tcp_udp(&f, 1, &mut k).is_some());
+    let mut f = eth(0x0800);
+    f.extend(ipv4(17, 0x2000, &udp(1000, 53)));
+    assert!(extract_ipv4_tcp_udp(&f, 1, &mut k).is_none(), "a fragment");
+}
