@@ -186,7 +186,7 @@ impl<P: Pipeline> Pmd<P> {
             // waits for at most that many iterations (each started after the
             // previous bump; see pmd::quiesce), and the full fence the store
             // costs is paid once per window instead of once per iteration.
-            if iteration % EPOCH_EVERY == 0 {
+            if iteration.is_multiple_of(EPOCH_EVERY) {
                 epoch += 1;
                 stats.epoch.store(epoch, Ordering::SeqCst);
             }

@@ -397,7 +397,7 @@ fn ipv4_l4_frame() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
             v[l3] = vihl;
             v[l3 + 9] = proto;
             v[l3 + 6..l3 + 8].copy_from_slice(&frag.to_be_bytes());
-            let frame_len = 14 + len.max(0);
+            let frame_len = 14 + len;
             let tot = (frame_len as i32 - l3 as i32 + tot_delta).clamp(0, 0xffff) as u16;
             v[l3 + 2..l3 + 4].copy_from_slice(&tot.to_be_bytes());
             v[l3 + 32] = doff;
