@@ -25,6 +25,9 @@ pub struct PollInfo {
     pub stats: Arc<RxqStats>,
 }
 
+/// `pause` instructions after an iteration that found no packet at all.
+const IDLE_PAUSES: u32 = 4;
+
 /// Loop iterations per quiescent-state epoch (see `pmd::quiesce`).
 const EPOCH_EVERY: u32 = 32;
 /// A running PMD thread, as the control thread sees it.
@@ -241,6 +244,15 @@ impl<P: Pipeline> Pmd<P> {
                 last = woke;
             } else {
                 nap_us = 0;
+                if got == 0 {
+                    // Nothing anywhere: wait a few hundred cycles before
+                    // polling again. Polling an empty vring back to back
+                    // keeps pulling its cache lines away from the guest that
+                    // is filling it, which slows the guest down.
+                    for _ in 0..IDLE_PAUSES {
+                        std::hint::spin_loop();
+                    }
+                }
             }
         }
         self.out.flush_all(&stats);
