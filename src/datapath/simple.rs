@@ -73,6 +73,11 @@ impl SimplePort {
         if self.broken {
             return None;
         }
+        if self.mask01.0 & PORT_WORD0 == self.mask01.0 && self.mask01.1 == 0 {
+            // Only in_port matters (a cross-connect): the packet's header
+            // need not be read at all; runts still take the full path.
+            return (d.len() >= 14).then_some(((in_port as u64) << 32 & self.mask01.0, 0));
+        }
         let (w0, w1) = simple_words(d, in_port)?;
         Some((w0 & self.mask01.0, w1 & self.mask01.1))
     }
@@ -92,6 +97,9 @@ impl SimplePort {
         !self.broken && !self.flows.is_empty()
     }
 }
+
+/// The in_port bits of key word 0.
+const PORT_WORD0: u64 = 0xffff_ffff << 32;
 
 #[inline(always)]
 fn be16(d: &[u8], o: usize) -> u16 {

@@ -227,6 +227,13 @@ struct Ctx<'a> {
     orig_tagged: bool,
 }
 
+/// The mask of in_port alone.
+fn in_port_only_mask() -> FlowKey {
+    let mut m = FlowKey::ZERO;
+    m.set(Field::InPort, u128::MAX);
+    m
+}
+
 fn wc_add(wc: &mut FlowKey, f: Field, bits: u128) {
     let v = wc.get(f) | bits;
     wc.set(f, v);
@@ -235,13 +242,7 @@ fn wc_add(wc: &mut FlowKey, f: Field, bits: u128) {
 impl<'a> Ctx<'a> {
     fn new(of: &'a Ofproto, key: &FlowKey, now: u64) -> Self {
         let mut wc = FlowKey::ZERO;
-        // Always examined, like OVS's xlate_wc_init.
         wc_add(&mut wc, Field::InPort, u128::MAX);
-        wc_add(&mut wc, Field::DlType, u128::MAX);
-        let dl = key.get(Field::DlType);
-        if dl == ETH_IP || dl == ETH_IPV6 {
-            wc_add(&mut wc, Field::NwFrag, u128::from(FRAG_ANY | FRAG_LATER));
-        }
         Ctx {
             of,
             now,
@@ -261,6 +262,27 @@ impl<'a> Ctx<'a> {
 
     fn finish(mut self, key: &FlowKey) -> Xlate {
         let dl = key.get(Field::DlType);
+        // Like OVS's xlate_wc_init, the megaflow pins dl_type (and nw_frag
+        // of IP) -- unless nothing but in_port was examined and every rule
+        // that applied only outputs to ports: then the translation holds for
+        // every packet of the port (a cross-connect, a patch), and the
+        // megaflow says so, letting the datapath skip reading the packet.
+        let port_only = self.error.is_none()
+            && self.wc.words == in_port_only_mask().words
+            && self
+                .rules
+                .iter()
+                .all(|r| r.actions.iter().all(|a| matches!(a, Action::Output(_))));
+        if !port_only {
+            wc_add(&mut self.wc, Field::DlType, u128::MAX);
+            if dl == ETH_IP || dl == ETH_IPV6 {
+                wc_add(
+                    &mut self.wc,
+                    Field::NwFrag,
+                    u128::from(FRAG_ANY | FRAG_LATER),
+                );
+            }
+        }
         let proto = key.get(Field::NwProto);
         // ICMP type/code are 8-bit values in 16-bit slots: their high
         // bytes are always zero, so need no matching -- provided every

@@ -40,18 +40,47 @@ fn set(field: Field, value: u128) -> DpAction {
 
 #[test]
 fn miss_drops_with_minimal_mask() {
+    // No rule examined anything: every packet of the port drops alike.
     let of = sw(&[1, 2]);
     let x = of.translate(&tcp_key(1, 1, 2, 80), 0);
     assert!(x.actions.is_empty());
-    let mut want = key(&[
-        (Field::InPort, 0xffff_ffff),
-        (Field::DlType, 0xffff),
-        (Field::NwFrag, 3),
-    ]);
-    assert_eq!(x.mask, want);
+    let port_only = key(&[(Field::InPort, 0xffff_ffff)]);
+    assert_eq!(x.mask, port_only);
     let x = of.translate(&key(&[(Field::InPort, 1), (Field::DlType, 0x0806)]), 0);
-    want.set(Field::NwFrag, 0);
-    assert_eq!(x.mask, want, "no nw_frag for non-IP");
+    assert_eq!(x.mask, port_only);
+}
+
+#[test]
+fn a_port_to_port_rule_needs_only_in_port_and_anything_more_pins_dl_type() {
+    let arp = key(&[(Field::InPort, 1), (Field::DlType, 0x0806)]);
+    let port_only = key(&[(Field::InPort, 0xffff_ffff)]);
+    let pinned = |frag: u128| {
+        key(&[
+            (Field::InPort, 0xffff_ffff),
+            (Field::DlType, 0xffff),
+            (Field::NwFrag, frag),
+        ])
+    };
+    let mut of = sw(&[1, 2, 3]);
+    of.add_flow("in_port=1,actions=output:2,output:3").unwrap();
+    assert_eq!(of.translate(&tcp_key(1, 1, 2, 80), 0).mask, port_only);
+    assert_eq!(of.translate(&arp, 0).mask, port_only);
+
+    // A rule that looks at the packet, or an action that depends on it,
+    // brings OVS's pins back.
+    let mut of = sw(&[1, 2]);
+    of.add_flow("priority=10,in_port=1,ip,actions=output:2")
+        .unwrap();
+    of.add_flow("priority=0,in_port=1,actions=drop").unwrap();
+    assert_eq!(of.translate(&arp, 0).mask, pinned(0));
+    assert_eq!(of.translate(&tcp_key(1, 1, 2, 80), 0).mask, pinned(3));
+    let mut of = sw(&[1, 2]);
+    of.add_flow("in_port=1,actions=dec_ttl,output:2").unwrap();
+    for (k, frag) in [(tcp_key(1, 1, 2, 80), 3), (arp, 0)] {
+        let m = of.translate(&k, 0).mask;
+        assert_eq!(m.get(Field::DlType), 0xffff, "{m:?}");
+        assert_eq!(m.get(Field::NwFrag), frag, "{m:?}");
+    }
 }
 
 #[test]
