@@ -47,9 +47,10 @@ pmd_cpu() {
     echo 0
 }
 
-rx_packets() {
+# Sum of a pmd-stats-show field over the PMDs.
+pmd_stat() {
     ./target/release/pmdswitch ctl --socket "$WORK/ctl" --json pmd-stats-show |
-        /usr/bin/python3 -c 'import json,sys; print(sum(p["packets_received"] for p in json.load(sys.stdin)["pmds"]))'
+        /usr/bin/python3 -c "import json,sys; print(sum(p['$1'] for p in json.load(sys.stdin)['pmds']))"
 }
 
 # run SLEEP LOADED: prints "cpu_pct mpps probe-result"
@@ -107,24 +108,24 @@ CFG
         ip link set "$i" up
     done
     sleep 1
-    local c0 r0 c1 r1
-    c0=$(pmd_cpu "$PID") r0=$(rx_packets)
+    local c0 r0 s0 c1 r1 s1
+    c0=$(pmd_cpu "$PID") r0=$(pmd_stat packets_received) s0=$(pmd_stat sleep_us)
     sleep "$SECS"
-    c1=$(pmd_cpu "$PID") r1=$(rx_packets)
+    c1=$(pmd_cpu "$PID") r1=$(pmd_stat packets_received) s1=$(pmd_stat sleep_us)
     local probe
     probe=$(taskset -c 0 /usr/bin/python3 scripts/latency_probe.py "$TAP_IN" "$TAP_OUT" --count "$PROBES")
     kill -INT "$PID"
     wait "$PID" || true
     PID=""
     rm -f "$WORK/ctl"
-    awk -v c0="$c0" -v c1="$c1" -v r0="$r0" -v r1="$r1" -v s="$SECS" -v p="$probe" \
-        'BEGIN { printf "%.0f %.2f %s\n", 100 * (c1 - c0) / s, (r1 - r0) / s / 1e6, p }'
+    awk -v c0="$c0" -v c1="$c1" -v r0="$r0" -v r1="$r1" -v s0="$s0" -v s1="$s1" -v s="$SECS" -v p="$probe" \
+        'BEGIN { printf "%.0f %.0f %.2f %s\n", 100 * (c1 - c0) / s, (s1 - s0) / s / 1e4, (r1 - r0) / s / 1e6, p }'
 }
 
-printf '%-8s %-14s %8s %8s  %s\n' load max_sleep_us "cpu %" Mpps "probe latency (us, one way, via kernel taps)"
+printf '%-8s %-14s %8s %8s %8s  %s\n' load max_sleep_us "cpu %" "slept %" Mpps "probe latency (us, one way, via kernel taps)"
 for loaded in 0 1; do
     for sleep in 0 "$MAX_SLEEP"; do
-        read -r cpu mpps probe < <(run "$sleep" "$loaded")
-        printf '%-8s %-14s %8s %8s  %s\n' "$([ "$loaded" = 1 ] && echo loaded || echo idle)" "$sleep" "$cpu" "$mpps" "$probe"
+        read -r cpu slept mpps probe < <(run "$sleep" "$loaded")
+        printf '%-8s %-14s %8s %8s %8s  %s\n' "$([ "$loaded" = 1 ] && echo loaded || echo idle)" "$sleep" "$cpu" "$slept" "$mpps" "$probe"
     done
 done
