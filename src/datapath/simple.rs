@@ -91,6 +91,17 @@ impl SimplePort {
             .map(|f| f.2)
     }
 
+    /// The one flow of every packet of this port, when only in_port
+    /// matters (a cross-connect): no packet needs to be looked at beyond
+    /// its length.
+    #[inline(always)]
+    pub fn port_only_flow(&self, in_port: u32) -> Option<u32> {
+        if self.broken || self.mask01.0 & PORT_WORD0 != self.mask01.0 || self.mask01.1 != 0 {
+            return None;
+        }
+        self.find(((in_port as u64) << 32 & self.mask01.0, 0))
+    }
+
     /// Whether the simple path can serve this port.
     #[inline(always)]
     pub fn usable(&self) -> bool {

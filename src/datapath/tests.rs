@@ -178,8 +178,17 @@ fn a_port_only_rule_takes_the_simple_path() {
         "one megaflow covers them all"
     );
     let mut again = [u32::MAX; BURST_SIZE];
-    assert!(dp.classify_simple(&bufs, 0, 1, &mut again).is_some());
+    let bytes: u64 = bufs.iter().map(|b| b.data().len() as u64).sum();
+    assert_eq!(
+        dp.classify_simple(&bufs, 0, 1, &mut again),
+        Some((true, bytes)),
+        "one flow, whole burst"
+    );
     assert_eq!(&again[..8], &flow[..8]);
+    // A runt in the burst sends it down the full path (which drops it).
+    let mut with_runt = bufs.clone();
+    with_runt.push(VecPacket::new(&[0u8; 13]));
+    assert!(dp.classify_simple(&with_runt, 0, 1, &mut again).is_none());
     // A rule on nw_dst makes port 1's megaflows non-simple after revalidation.
     shared
         .lock()
