@@ -48,30 +48,8 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
-if [ "$ROUNDS" -lt 1 ] || [ "$SECONDS_PER_RUN" -lt 2 ]; then
-    echo "need --rounds >= 1 and --seconds >= 2" >&2
-    exit 2
-fi
-
-NCPU=$(nproc)
-PMD_CORE=$((NCPU - 1))
+bench_setup bench-ovs TERM
 MAIN_CORE=0
-[ "$PMD_CORE" -eq 0 ] && { echo "need at least 2 cores" >&2; exit 1; }
-[ -x "$OVS_VSWITCHD_DPDK" ] || { echo "$OVS_VSWITCHD_DPDK missing: install openvswitch-switch-dpdk (scripts/setup-host.sh)" >&2; exit 1; }
-
-cargo build --release --quiet
-PMDSWITCH=$PWD/target/release/pmdswitch
-mkdir -p "$OUT"
-WORK=$(mktemp -d /tmp/pmdswitch-bench-ovs.XXXXXX)
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p" TERM; done
-    ovs_stop
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 SINK="net_null0,no-rx=1"
 RECORDS=$WORK/records.tsv

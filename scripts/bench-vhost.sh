@@ -35,34 +35,12 @@ while [ $# -gt 0 ]; do
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
-if [ "$ROUNDS" -lt 1 ] || [ "$SECONDS_PER_RUN" -lt 2 ]; then
-    echo "need --rounds >= 1 and --seconds >= 2" >&2
-    exit 2
-fi
 IFS=, read -r -a DIR_LIST <<<"$DIRECTIONS"
 for d in "${DIR_LIST[@]}"; do
     case "$d" in vm-to-sink | src-to-vm) ;; *) echo "bad direction $d" >&2; exit 2 ;; esac
 done
-
-NCPU=$(nproc)
-PMD_CORE=$((NCPU - 1))
+bench_setup bench-vhost KILL
 VM_CORE=0
-[ "$PMD_CORE" -eq 0 ] && { echo "need at least 2 cores" >&2; exit 1; }
-[ -x "$OVS_VSWITCHD_DPDK" ] || { echo "$OVS_VSWITCHD_DPDK missing: install openvswitch-switch-dpdk (scripts/setup-host.sh)" >&2; exit 1; }
-
-cargo build --release --quiet
-PMDSWITCH=$PWD/target/release/pmdswitch
-mkdir -p "$OUT"
-WORK=$(mktemp -d /tmp/pmdswitch-bench-vhost.XXXXXX)
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do stop_pid "$p" KILL; done
-    ovs_stop
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 TRACE=$WORK/trace.pcap
 /usr/bin/python3 scripts/gen_trace.py "$TRACE" --flows 1

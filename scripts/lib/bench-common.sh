@@ -41,3 +41,34 @@ wait_until() {
     done
     return 1
 }
+
+# bench_setup TAG SIGNAL: the common start of a benchmark against OVS-DPDK
+# (needs scripts/lib/ovs-dpdk.sh sourced, ROUNDS, SECONDS_PER_RUN and OUT
+# set). Checks the arguments and the machine, builds pmdswitch, and sets
+# PMD_CORE (the last core), PMDSWITCH, WORK (a temp dir) and PIDS; on exit
+# every pid in PIDS gets SIGNAL (KILL after 10 s), OVS stops and WORK goes.
+bench_setup() {
+    if [ "$ROUNDS" -lt 1 ] || [ "$SECONDS_PER_RUN" -lt 2 ]; then
+        echo "need --rounds >= 1 and --seconds >= 2" >&2
+        exit 2
+    fi
+    PMD_CORE=$(($(nproc) - 1))
+    [ "$PMD_CORE" -eq 0 ] && { echo "need at least 2 cores" >&2; exit 1; }
+    [ -x "$OVS_VSWITCHD_DPDK" ] || { echo "$OVS_VSWITCHD_DPDK missing: install openvswitch-switch-dpdk (scripts/setup-host.sh)" >&2; exit 1; }
+    cargo build --release --quiet
+    # shellcheck disable=SC2034  # for the sourcing script
+    PMDSWITCH=$PWD/target/release/pmdswitch
+    mkdir -p "$OUT"
+    WORK=$(mktemp -d "/tmp/pmdswitch-$1.XXXXXX")
+    PIDS=()
+    BENCH_STOP_SIGNAL=$2
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do stop_pid "$p" "$BENCH_STOP_SIGNAL"; done
+    ovs_stop
+    rm -rf "$WORK"
+}

@@ -59,24 +59,12 @@ impl SimplePort {
         ));
     }
 
-    /// The flow of a packet, if this port is simple and the packet's simple
-    /// fields match one.
-    #[inline(always)]
-    pub fn lookup(&self, d: &[u8], in_port: u32) -> Option<u32> {
-        self.find(self.words(d, in_port)?)
-    }
-
     /// A packet's simple words under this port's mask (None: the packet
     /// needs full extraction, or the port is not simple).
     #[inline(always)]
     pub fn words(&self, d: &[u8], in_port: u32) -> Option<(u64, u64)> {
         if self.broken {
             return None;
-        }
-        if self.mask01.0 & PORT_WORD0 == self.mask01.0 && self.mask01.1 == 0 {
-            // Only in_port matters (a cross-connect): the packet's header
-            // need not be read at all; runts still take the full path.
-            return (d.len() >= 14).then_some(((in_port as u64) << 32 & self.mask01.0, 0));
         }
         let (w0, w1) = simple_words(d, in_port)?;
         Some((w0 & self.mask01.0, w1 & self.mask01.1))

@@ -91,11 +91,15 @@ pub struct Rebalance {
 /// The rule tables at start: the config's flows, its flows file, and its
 /// cross-connects as `in_port=A,actions=output:B` rules. A bad rule is
 /// refused with where and why.
-fn build_datapath(cfg: &Config, ports: &[Option<PortEntry>]) -> anyhow::Result<Shared> {
+fn build_datapath(
+    cfg: &Config,
+    ports: &[Option<PortEntry>],
+    rules: &[(String, String)],
+) -> anyhow::Result<Shared> {
     let ofports: Vec<Option<u32>> = ports.iter().map(|p| p.as_ref().map(|p| p.ofport)).collect();
     let mut of = Ofproto::new(PortSet::trunks(ofports.iter().flatten().copied()));
     of.macs = MacTable::new(cfg.datapath.mac_ageing_s);
-    install_rules(&mut of, &config_rules(cfg)?)?;
+    install_rules(&mut of, rules)?;
     Ok(Shared::new(of, ofports, cfg.datapath.clone()))
 }
 
@@ -357,7 +361,8 @@ impl Switch {
             }));
         }
         pools.record_baseline();
-        let dp = Arc::new(build_datapath(cfg, &ports)?);
+        let loaded_rules = config_rules(cfg)?;
+        let dp = Arc::new(build_datapath(cfg, &ports, &loaded_rules)?);
         let settings = PmdSettings {
             tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
             max_sleep_us: cfg.pmd.max_sleep_us,
@@ -388,7 +393,7 @@ impl Switch {
             captures: Vec::new(),
             config: cfg.clone(),
             config_path: None,
-            loaded_rules: config_rules(cfg)?,
+            loaded_rules,
             rules_edited: false,
             _eal: eal,
         };
