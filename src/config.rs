@@ -91,6 +91,11 @@ pub struct PmdConfig {
     /// `pmd-maxsleep`; 0 never sleeps.
     #[serde(default)]
     pub max_sleep_us: u32,
+    /// Count the cycles each stage of the packet path takes
+    /// (`pmd-perf-show`); costs a few cycles per packet, so off by default
+    /// (OVS's `pmd-perf-metrics`).
+    #[serde(default)]
+    pub stage_cycles: bool,
     /// How rx queues are spread over PMDs: "roundrobin", "cycles" or "group"
     /// (OVS's `pmd-rxq-assign`).
     #[serde(default)]
@@ -127,6 +132,7 @@ impl Default for PmdConfig {
             cpu_mask: None,
             tx_flush_interval_us: 0,
             max_sleep_us: 0,
+            stage_cycles: false,
             rxq_assign: Default::default(),
             auto_lb: false,
             auto_lb_load_threshold: default_lb_load(),

@@ -127,3 +127,50 @@ fn metrics_endpoint_and_log_level() {
     let (code, _, _) = sw.stop();
     assert_eq!(code, 0);
 }
+
+#[test]
+fn stage_cycles_and_classifier_subtables_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, sock) = (dir.path().join("in.pcap"), dir.path().join("ctl"));
+    // Sources 10.0.0.x and 10.0.1.x: two rules, two megaflow masks.
+    write_pcap(&input, &numbered_frames(512));
+    // Two masks: a /24 source prefix, and the source port under a /16.
+    let body = format!(
+        "[[port]]\nname = \"src\"\ndevargs = \"net_pcap121,rx_pcap={},infinite_rx=1\"\n\
+         [[port]]\nname = \"sink\"\ndevargs = \"net_null121,no-rx=1\"\n\
+         [datapath]\nflows = [\"priority=10,udp,nw_src=10.0.0.0/24,actions=output:2\", \
+         \"priority=5,udp,nw_src=10.0.0.0/16,tp_src=0,actions=output:2\", \"priority=1,actions=output:2\"]\n",
+        input.display()
+    );
+    let cfg = config(dir.path(), &sock, &body);
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[pmd]\n", "[pmd]\nstage_cycles = true\n");
+    std::fs::write(&cfg, text).unwrap();
+    let sw = Running::start(&cfg, &sock);
+    sw.wait_ports(20, |v| v[1]["tx_packets"].as_u64().unwrap_or(0) > 10_000);
+    let perf = ok_json(&sock, &["pmd-perf-show"]);
+    let pmd = &perf["pmds"][0];
+    let stage = |s: &str| pmd["cycles_per_packet_by_stage"][s].as_f64().unwrap();
+    // Every packet is extracted and looked up; the simple path cannot take
+    // L4 rules; the tx flush is timed too.
+    for s in ["extract", "emc", "actions", "tx"] {
+        assert!(stage(s) > 0.0, "{s}: {pmd}");
+    }
+    assert!(pmd["subtables"].as_array().unwrap().len() >= 2, "{pmd}");
+    let text = ok(&sock, &["dump-flows", "--subtables"]);
+    assert!(text.contains("subtables"), "{text}");
+    assert!(text.contains("nw_src/255.255.255.0"), "{text}");
+    // Off again: the stages stop counting.
+    ok(&sock, &["pmd-set", "stage_cycles=0"]);
+    ok(&sock, &["pmd-stats-clear"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let perf = ok_json(&sock, &["pmd-perf-show"]);
+    assert_eq!(
+        perf["pmds"][0]["cycles_per_packet_by_stage"],
+        serde_json::json!({})
+    );
+    refused_for(&sock, &["pmd-set", "stage_cycles=2"], "0 or 1");
+    let (code, _, _) = sw.stop();
+    assert_eq!(code, 0);
+}

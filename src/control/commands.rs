@@ -14,11 +14,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("pmd-stats-clear", "start the PMD counters from zero"),
     (
         "pmd-perf-show",
-        "per-PMD iterations, cycles per iteration, packets per rx poll",
+        "per-PMD iterations, cycles per iteration, packets per rx poll, cycles per packet by stage, classifier subtables",
     ),
     (
         "pmd-set",
-        "pmd-set tx_flush_interval_us=N max_sleep_us=N cores=LIST|cpu_mask=0xMASK",
+        "pmd-set tx_flush_interval_us=N max_sleep_us=N stage_cycles=0|1 cores=LIST|cpu_mask=0xMASK",
     ),
     (
         "port-set",
@@ -61,7 +61,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (
         "dump-flows",
-        "installed megaflows per PMD: match, packets, bytes, used, actions",
+        "dump-flows [--subtables]: installed megaflows per PMD (match, packets, bytes, used, actions), or each PMD's classifier subtables",
     ),
     ("dump-rules", "rules with their counters"),
     ("version", "pmdswitch version"),
@@ -84,7 +84,7 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
             sw.clear_pmd_stats();
             Reply::ok(String::new(), json!(null))
         }),
-        "pmd-perf-show" => extra(0).unwrap_or_else(|| pmd_perf_show(sw)),
+        "pmd-perf-show" => extra(0).unwrap_or_else(|| super::perf::pmd_perf_show(sw)),
         "pmd-set" => pmd_set(sw, &req.args),
         "port-set" => super::reconfig::port_set(sw, &req.args),
         "reload" => super::reconfig::reload(sw, &req.args),
@@ -195,6 +195,9 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
                 Err(e) => Reply::err(format!("del-flows: {e:#}")),
             }
         }
+        "dump-flows" if req.args.first().is_some_and(|a| a == "--subtables") => {
+            extra(1).unwrap_or_else(|| super::perf::dump_subtables(sw))
+        }
         "dump-flows" => extra(0).unwrap_or_else(|| match sw.dump_flows() {
             Ok(flows) => {
                 let mut t = String::new();
@@ -303,7 +306,7 @@ fn parse_port(args: &[String]) -> Result<crate::config::PortConfig, String> {
     Ok(pc)
 }
 
-fn pct(part: u64, whole: u64) -> f64 {
+pub(super) fn pct(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -385,68 +388,11 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
     Reply::ok(t, json!({ "tsc_hz": sw.tsc_hz, "pmds": data }))
 }
 
-/// Loop behaviour per PMD: iterations, cycles per iteration, and how full
-/// the rx polls were (the histogram of packets per poll).
-pub fn pmd_perf_show(sw: &Switch) -> Reply {
-    let mut t = String::new();
-    let mut data = Vec::new();
-    for (p, s) in sw.pmds.iter().zip(sw.pmd_snapshots()) {
-        let polls: u64 = s.burst_hist.iter().sum();
-        let nonempty: u64 = s.burst_hist[1..].iter().sum();
-        let avg_batch = if nonempty == 0 {
-            0.0
-        } else {
-            s.rx_packets as f64 / nonempty as f64
-        };
-        let cyc = s.busy_cycles + s.idle_cycles;
-        let per_iter = if s.iterations == 0 {
-            0.0
-        } else {
-            cyc as f64 / s.iterations as f64
-        };
-        let numa = sw.topology.node_of(p.stats.core).unwrap_or(-1);
-        let _ = writeln!(t, "pmd thread numa_id {numa} core {}:", p.stats.core);
-        let _ = writeln!(
-            t,
-            "  iterations: {}  cycles per iteration: {per_iter:.1}",
-            s.iterations
-        );
-        let _ = writeln!(
-            t,
-            "  rx polls: {polls}  non-empty: {nonempty} ({:.2}%)  avg packets per non-empty poll: {avg_batch:.2}",
-            pct(nonempty, polls)
-        );
-        let _ = writeln!(t, "  packets per poll:");
-        for (n, c) in s.burst_hist.iter().enumerate().filter(|(_, c)| **c > 0) {
-            let _ = writeln!(t, "    {n:>2}: {c:>14} ({:.2}%)", pct(*c, polls));
-        }
-        data.push(json!({
-            "core": p.stats.core,
-            "iterations": s.iterations,
-            "packets_received": s.rx_packets,
-            "cycles_per_iteration": per_iter,
-            "rx_polls": polls,
-            "nonempty_polls": nonempty,
-            "avg_packets_per_batch": avg_batch,
-            "packets_per_poll_histogram": s.burst_hist,
-        }));
-    }
-    let _ = writeln!(
-        t,
-        "settings: tx_flush_interval_us={} max_sleep_us={}",
-        sw.settings.tx_flush_interval_us, sw.settings.max_sleep_us
-    );
-    Reply::ok(
-        t,
-        json!({ "pmds": data, "tx_flush_interval_us": sw.settings.tx_flush_interval_us, "max_sleep_us": sw.settings.max_sleep_us }),
-    )
-}
-
 /// `pmd-set key=value...`: changes the PMD loop settings on every PMD.
 fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
     if args.is_empty() {
         return Reply::err(
-            "usage: pmd-set [tx_flush_interval_us=N] [max_sleep_us=N] [cores=LIST|cpu_mask=0xMASK]",
+            "usage: pmd-set [tx_flush_interval_us=N] [max_sleep_us=N] [stage_cycles=0|1] [cores=LIST|cpu_mask=0xMASK]",
         );
     }
     let mut s = sw.settings;
@@ -471,6 +417,8 @@ fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
                 match k {
                     "tx_flush_interval_us" if n <= 1_000_000 => s.tx_flush_interval_us = n,
                     "max_sleep_us" if n <= 10_000 => s.max_sleep_us = n,
+                    "stage_cycles" if n <= 1 => s.stage_cycles = n == 1,
+                    "stage_cycles" => return Reply::err("pmd-set: stage_cycles: 0 or 1"),
                     "tx_flush_interval_us" => {
                         return Reply::err("pmd-set: tx_flush_interval_us: at most 1000000")
                     }
@@ -488,12 +436,13 @@ fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
     match sw.set_settings(s) {
         Ok(()) => Reply::ok(
             format!(
-                "tx_flush_interval_us={} max_sleep_us={} cores={:?}\n",
-                s.tx_flush_interval_us, s.max_sleep_us, sw.cores
+                "tx_flush_interval_us={} max_sleep_us={} stage_cycles={} cores={:?}\n",
+                s.tx_flush_interval_us, s.max_sleep_us, s.stage_cycles as u8, sw.cores
             ),
             json!({
                 "tx_flush_interval_us": s.tx_flush_interval_us,
                 "max_sleep_us": s.max_sleep_us,
+                "stage_cycles": s.stage_cycles,
                 "cores": sw.cores,
             }),
         ),

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod commands;
 pub mod metrics;
+pub mod perf;
 pub mod reconfig;
 pub mod server;
 

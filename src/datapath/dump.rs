@@ -45,6 +45,25 @@ fn value(f: Field, v: u128) -> String {
     }
 }
 
+/// A mask as text: each field it touches, `name` when wholly matched and
+/// `name/MASK` when only some bits are (a classifier subtable's shape).
+pub fn mask_text(mask: &FlowKey) -> String {
+    Field::ALL
+        .iter()
+        .filter_map(|f| {
+            let m = mask.get(*f);
+            (m != 0).then(|| {
+                if m == f.full_mask() {
+                    f.name().to_string()
+                } else {
+                    format!("{}/{}", f.name(), value(*f, m))
+                }
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl FlowDump {
     /// The match: every field the mask touches, `name=value` or
     /// `name=value/mask` when only some bits matter.

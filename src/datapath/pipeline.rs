@@ -7,7 +7,7 @@ use crate::packet::buf::PacketBuf;
 use crate::packet::extract::extract;
 use crate::pmd::output::OutputBatches;
 use crate::pmd::pipeline::{Pipeline, PipelineUpdate};
-use crate::pmd::stats::{DropReason, PmdStats};
+use crate::pmd::stats::{DropReason, PmdStats, Stage, StageClock};
 
 /// Ethernet header: anything shorter cannot be switched.
 const ETH_HLEN: usize = 14;
@@ -63,6 +63,7 @@ impl Datapath {
         stats: &PmdStats,
     ) {
         let n = pkts.len();
+        let mut clock = StageClock::start(stats);
         let mut hashes = [0u32; BURST_SIZE];
         let mut todo: u32 = 0;
         let mut partial = 0;
@@ -82,6 +83,7 @@ impl Datapath {
         if partial > 0 {
             stats.lookups.partial_parse.add(partial);
         }
+        clock.lap(Stage::Extract);
 
         // EMC, then SMC, then the classifier, each for what is left.
         let mut left = todo;
@@ -97,6 +99,7 @@ impl Datapath {
             }
         }
         stats.lookups.emc_hits.add(emc_hits);
+        clock.lap(Stage::Emc);
         if let Some(smc) = &self.smc {
             let mut m = left;
             let mut hits = 0;
@@ -114,6 +117,7 @@ impl Datapath {
                 }
             }
             stats.lookups.smc_hits.add(hits);
+            clock.lap(Stage::Smc);
         }
         if left == 0 {
             return;
@@ -135,6 +139,7 @@ impl Datapath {
                 smc.insert(hashes[i], flow[i]);
             }
         }
+        clock.lap(Stage::Dpcls);
         let mut m = missed;
         while m != 0 {
             let i = m.trailing_zeros() as usize;
@@ -154,6 +159,9 @@ impl Datapath {
             if let Some(smc) = &mut self.smc {
                 smc.insert(hashes[i], id);
             }
+        }
+        if missed != 0 {
+            clock.lap(Stage::Upcall);
         }
         self.rerank_in = self.rerank_in.saturating_sub(n as u32);
         if self.rerank_in == 0 {
@@ -227,18 +235,45 @@ impl Pipeline for Datapath {
         let now = out.now();
         let in_port = self.ofport_of_slot.get(in_slot).copied().unwrap_or(0);
         let mut flow = [NO_FLOW; BURST_SIZE];
-        let one_flow: Option<u64> =
-            match self.classify_simple(burst.as_slice(), in_slot, in_port, &mut flow) {
-                Some((one, bytes)) => {
-                    stats.lookups.simple_hits.add(n as u64);
-                    one.then_some(bytes)
-                }
-                None => {
-                    self.classify(burst.as_slice(), in_port, now, &mut flow, stats);
-                    (flow[0] != NO_FLOW && flow[..n].iter().all(|f| *f == flow[0]))
-                        .then(|| burst.as_slice().iter().map(|m| m.len() as u64).sum())
-                }
-            };
+        let mut clock = StageClock::start(stats);
+        let simple = self.classify_simple(burst.as_slice(), in_slot, in_port, &mut flow);
+        clock.lap(Stage::Simple);
+        let one_flow: Option<u64> = match simple {
+            Some((one, bytes)) => {
+                stats.lookups.simple_hits.add(n as u64);
+                one.then_some(bytes)
+            }
+            None => {
+                self.classify(burst.as_slice(), in_port, now, &mut flow, stats);
+                (flow[0] != NO_FLOW && flow[..n].iter().all(|f| *f == flow[0]))
+                    .then(|| burst.as_slice().iter().map(|m| m.len() as u64).sum())
+            }
+        };
+        let mut clock = StageClock::start(stats);
+        self.execute(burst, &flow, one_flow, now, out, stats);
+        // Includes sending the output batches that filled on the way.
+        clock.lap(Stage::Actions);
+    }
+
+    fn update(&mut self, u: &PipelineUpdate) {
+        self.apply_update(u)
+    }
+}
+
+impl Datapath {
+    /// Runs each packet's megaflow actions (`flow[i]`, or the burst's one
+    /// flow and its bytes in `one_flow`), in arrival order within a flow.
+    #[inline(always)]
+    fn execute(
+        &mut self,
+        burst: &mut MbufBurst,
+        flow: &[u32; BURST_SIZE],
+        one_flow: Option<u64>,
+        now: u64,
+        out: &mut OutputBatches,
+        stats: &PmdStats,
+    ) {
+        let n = burst.len();
 
         // One megaflow for the whole burst whose only action is an output
         // (the common case): the burst moves to the output batch whole.
@@ -305,7 +340,7 @@ impl Pipeline for Datapath {
         }
     }
 
-    fn update(&mut self, u: &PipelineUpdate) {
+    fn apply_update(&mut self, u: &PipelineUpdate) {
         match u {
             PipelineUpdate::Revalidate => {
                 self.revalidate_if_changed();
@@ -318,6 +353,10 @@ impl Pipeline for Datapath {
                     .extend(self.dump(self.core, now));
             }
             PipelineUpdate::EmcInsertInvProb(p) => self.set_emc_inv_prob(*p),
+            PipelineUpdate::Subtables(out) => {
+                let report = (self.core, self.dpcls.subtables());
+                out.lock().unwrap_or_else(|e| e.into_inner()).push(report);
+            }
             PipelineUpdate::Xconnect { .. } | PipelineUpdate::PortRemoved(_) => {
                 // Ports and forwarding live in the rule tables: the control
                 // thread changed them there and bumped the generation.

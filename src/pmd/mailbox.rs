@@ -58,6 +58,8 @@ pub struct PmdSettings {
     pub tx_flush_interval_us: u32,
     /// Longest nap (µs) when the PMD finds little to do; 0: never.
     pub max_sleep_us: u32,
+    /// Whether the PMD counts cycles per stage of the packet path.
+    pub stage_cycles: bool,
 }
 
 /// Commands waiting for one PMD.

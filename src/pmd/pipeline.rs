@@ -4,6 +4,9 @@ use super::output::OutputBatches;
 use super::stats::{DropReason, PmdStats, MAX_PORTS};
 use crate::dpdk::MbufBurst;
 
+/// One PMD's classifier subtables: its core, and each subtable (rank order).
+pub type SubtableReport = (usize, Vec<crate::cache::dpcls::SubtableInfo>);
+
 /// A change to a pipeline's configuration, applied between loop iterations.
 #[derive(Debug, Clone)]
 pub enum PipelineUpdate {
@@ -22,6 +25,8 @@ pub enum PipelineUpdate {
     PushRuleStats,
     /// Append every megaflow held to the list.
     DumpFlows(std::sync::Arc<std::sync::Mutex<Vec<crate::datapath::dump::FlowDump>>>),
+    /// Append the PMD's core and its classifier's subtables.
+    Subtables(std::sync::Arc<std::sync::Mutex<Vec<SubtableReport>>>),
     /// Change the EMC insertion probability.
     EmcInsertInvProb(u32),
 }
@@ -84,6 +89,7 @@ impl Pipeline for CrossConnect {
             PipelineUpdate::Revalidate
             | PipelineUpdate::PushRuleStats
             | PipelineUpdate::DumpFlows(_)
+            | PipelineUpdate::Subtables(_)
             | PipelineUpdate::EmcInsertInvProb(_) => {}
             PipelineUpdate::PortRemoved(p) => {
                 for slot in self.map.iter_mut() {

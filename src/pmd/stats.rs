@@ -70,6 +70,87 @@ impl DropReason {
     }
 }
 
+/// A stage of the packet path, for cycle accounting (`pmd-perf-show` with
+/// `stage_cycles` on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The simple-match path (in_port and a few fixed words).
+    Simple,
+    /// Miniflow extraction and the packet hash.
+    Extract,
+    /// Exact-match cache lookups.
+    Emc,
+    /// Signature match cache lookups.
+    Smc,
+    /// The megaflow classifier.
+    Dpcls,
+    /// Translation through the rule tables and megaflow installs.
+    Upcall,
+    /// Executing actions and queueing output.
+    Actions,
+    /// Sending output batches.
+    Tx,
+}
+
+impl Stage {
+    /// Every stage, in path order (counter order).
+    pub const ALL: [Stage; 8] = [
+        Stage::Simple,
+        Stage::Extract,
+        Stage::Emc,
+        Stage::Smc,
+        Stage::Dpcls,
+        Stage::Upcall,
+        Stage::Actions,
+        Stage::Tx,
+    ];
+    /// Name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Simple => "simple match",
+            Stage::Extract => "extract",
+            Stage::Emc => "emc",
+            Stage::Smc => "smc",
+            Stage::Dpcls => "dpcls",
+            Stage::Upcall => "upcall",
+            Stage::Actions => "actions",
+            Stage::Tx => "tx",
+        }
+    }
+}
+
+/// Charges the time between laps to stages, when the PMD counts them; a
+/// branch per lap when it does not.
+pub struct StageClock<'a> {
+    stats: &'a PmdStats,
+    on: bool,
+    last: u64,
+}
+
+impl<'a> StageClock<'a> {
+    /// A clock started now (if the PMD counts stages).
+    #[inline(always)]
+    pub fn start(stats: &'a PmdStats) -> Self {
+        let on = stats.stage_timing.load(Relaxed);
+        StageClock {
+            stats,
+            on,
+            last: if on { crate::dpdk::lcore::rdtsc() } else { 0 },
+        }
+    }
+
+    /// Charges the time since the last lap (or the start) to `stage`.
+    #[inline(always)]
+    pub fn lap(&mut self, stage: Stage) {
+        if self.on {
+            let now = crate::dpdk::lcore::rdtsc();
+            self.stats.stage_cycles[stage as usize].add(now.wrapping_sub(self.last));
+            self.last = now;
+        }
+    }
+}
+
 /// Where a packet's flow was found: the datapath's per-PMD lookup counters.
 #[derive(Debug, Default)]
 pub struct LookupCounters {
@@ -145,6 +226,10 @@ pub struct PmdStats {
     pub burst_hist: [Counter; BURST_SIZE + 1],
     /// Where flows were found.
     pub lookups: LookupCounters,
+    /// Cycles per stage, indexed like [`Stage::ALL`] (while `stage_timing`).
+    pub stage_cycles: [Counter; Stage::ALL.len()],
+    /// Whether the stages are timed (set by the PMD from its settings).
+    pub stage_timing: AtomicBool,
     /// Per port, indexed by the switch's port index.
     pub ports: Vec<PortCounters>,
     /// Bumped (SeqCst) at the top of every iteration; see `quiesce`.
@@ -166,6 +251,8 @@ impl PmdStats {
             sleep_cycles: Counter::default(),
             burst_hist: std::array::from_fn(|_| Counter::default()),
             lookups: LookupCounters::default(),
+            stage_cycles: Default::default(),
+            stage_timing: AtomicBool::new(false),
             ports: (0..MAX_PORTS).map(|_| PortCounters::default()).collect(),
             epoch: AtomicU64::new(0),
             running: AtomicBool::new(false),
@@ -219,6 +306,8 @@ pub struct PmdSnapshot {
     pub upcalls: u64,
     /// Partly parsed packets.
     pub partial_parse: u64,
+    /// Cycles per stage (see [`Stage`]).
+    pub stage_cycles: Vec<u64>,
 }
 
 impl PmdStats {
@@ -240,6 +329,7 @@ impl PmdStats {
             subtable_lookups: self.lookups.subtable_lookups.get(),
             upcalls: self.lookups.upcalls.get(),
             partial_parse: self.lookups.partial_parse.get(),
+            stage_cycles: self.stage_cycles.iter().map(Counter::get).collect(),
         }
     }
 }
@@ -269,6 +359,7 @@ impl PmdSnapshot {
             subtable_lookups: self.subtable_lookups.saturating_sub(base.subtable_lookups),
             upcalls: self.upcalls.saturating_sub(base.upcalls),
             partial_parse: self.partial_parse.saturating_sub(base.partial_parse),
+            stage_cycles: sub(&self.stage_cycles, &base.stage_cycles),
         }
     }
 

@@ -5,7 +5,7 @@ use super::capture::{Taps, DIR_RX};
 use super::mailbox::{Mailbox, PmdCommand, PmdSettings, PollEntry};
 use super::output::OutputBatches;
 use super::pipeline::{Pipeline, PipelineUpdate};
-use super::stats::{PmdStats, RxqStats};
+use super::stats::{PmdStats, RxqStats, Stage, StageClock};
 use crate::dpdk::lcore;
 use crate::dpdk::{MbufBurst, BURST_SIZE};
 use crate::netdev::TxSend;
@@ -153,6 +153,9 @@ const SLEEP_THRESHOLD: usize = BURST_SIZE / 2;
 impl<P: Pipeline> Pmd<P> {
     fn set(&mut self, s: PmdSettings) {
         self.settings = s;
+        self.stats
+            .stage_timing
+            .store(s.stage_cycles, Ordering::Relaxed);
         self.out
             .set_hold(self.tsc_hz * s.tx_flush_interval_us as u64 / 1_000_000);
     }
@@ -221,7 +224,9 @@ impl<P: Pipeline> Pmd<P> {
                     t = now;
                 }
             }
+            let mut clock = StageClock::start(&stats);
             self.out.flush_due(&stats);
+            clock.lap(Stage::Tx);
             let now = lcore::rdtsc();
             if got > 0 {
                 stats.rx_packets.add(got as u64);

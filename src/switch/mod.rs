@@ -17,6 +17,7 @@ use crate::ofproto::xlate::Ofproto;
 use crate::pmd::assign::RxqLoad;
 use crate::pmd::capture::{PcapWriter, Taps};
 use crate::pmd::load::LoadTracker;
+use crate::pmd::pipeline::SubtableReport;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
 use crate::pmd::{assign, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry};
@@ -366,6 +367,7 @@ impl Switch {
         let settings = PmdSettings {
             tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
             max_sleep_us: cfg.pmd.max_sleep_us,
+            stage_cycles: cfg.pmd.stage_cycles,
         };
         let mut sw = Switch {
             dp,
@@ -653,6 +655,15 @@ impl Switch {
         let out = Arc::new(Mutex::new(Vec::new()));
         self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::DumpFlows(out.clone()))])?;
         let v = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(v)
+    }
+
+    /// Each PMD's classifier subtables (core, then subtables in rank order).
+    pub fn dpcls_subtables(&mut self) -> anyhow::Result<Vec<SubtableReport>> {
+        let out = Arc::new(Mutex::new(Vec::new()));
+        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::Subtables(out.clone()))])?;
+        let mut v = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
+        v.sort_by_key(|r: &SubtableReport| r.0);
         Ok(v)
     }
 

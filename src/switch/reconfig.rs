@@ -276,6 +276,7 @@ impl Switch {
         let settings = PmdSettings {
             tx_flush_interval_us: new.pmd.tx_flush_interval_us,
             max_sleep_us: new.pmd.max_sleep_us,
+            stage_cycles: new.pmd.stage_cycles,
         };
         let mut balance = new.pmd.clone();
         balance.cores = self.balance.cfg.cores.clone();
