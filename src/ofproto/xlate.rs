@@ -14,24 +14,16 @@
 //! `table.rs`); reads of packet fields by actions (TTL, VLAN, MAC table
 //! keys, prerequisites) add those fields.
 //!
-//! # What the datapath must do after a change (rule add/modify/delete,
-//! port change, MAC learning or ageing)
+//! # After a change (rule add/modify/delete, port change, MAC learning or
+//! ageing)
 //!
-//! 1. The control thread notices `Ofproto::generation()` changed.
-//! 2. For every installed megaflow it calls [`Ofproto::revalidate`]:
-//!    `Keep` leaves it, `Update` swaps its actions (publish a new
-//!    `Arc<[DpAction]>`; PMDs read the pointer at batch start), `Delete`
-//!    removes it from dpcls.
-//! 3. PMDs must not serve EMC/SMC entries pointing at a deleted or updated
-//!    megaflow: the megaflow carries a `dead` flag / version that cache hits
-//!    check, or the control thread asks PMDs to flush those entries.
-//! 4. The change is acknowledged (e.g. the ctl command returns, a barrier
-//!    reply is sent) only after every PMD has passed a quiescent point (top
-//!    of its loop) since step 2 was published. Until then packets may still
-//!    use the old actions, never afterwards.
-//!
-//! A megaflow installed by an upcall that *started* before the change must
-//! be revalidated too (compare the generation seen at translation time).
+//! The change bumps the shared generation (`datapath::Shared`). Each PMD
+//! notices it at the top of its next burst (`Datapath::revalidate_if_changed`)
+//! and re-translates every megaflow it holds through [`Ofproto::revalidate`]:
+//! `Keep`, `Update` (new actions in place) or `Delete` (and the EMC is
+//! cleared, since a new megaflow may reuse the id). The control thread
+//! answers the command only after every PMD acknowledged the change through
+//! its mailbox, so no packet uses the old actions after the answer.
 
 use super::normal::{is_multicast, Learn, MacTable, PortSet, VlanMode};
 use super::parse::{parse_flow, parse_match, ParseError};
