@@ -489,6 +489,22 @@ impl Config {
                 "at most 10000 (10 ms), as OVS allows",
             ));
         }
+        let dp = &self.datapath;
+        if !(100..=86_400_000).contains(&dp.max_idle_ms) {
+            return Err(err(
+                "datapath.max_idle_ms",
+                format!(
+                    "{} is out of range: 100 to 86400000 (a day)",
+                    dp.max_idle_ms
+                ),
+            ));
+        }
+        if !(1..=10_000_000).contains(&dp.flow_limit) {
+            return Err(err(
+                "datapath.flow_limit",
+                format!("{} is out of range: 1 to 10000000", dp.flow_limit),
+            ));
+        }
         if self.pmd.cores.is_some() && self.pmd.cpu_mask.is_some() {
             return Err(err("pmd", "give either cores or cpu_mask, not both"));
         }

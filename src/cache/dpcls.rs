@@ -344,6 +344,11 @@ impl<T> Dpcls<T> {
         self.len() == 0
     }
 
+    /// One past the highest id ever given (ids below it may be free).
+    pub fn id_space(&self) -> u32 {
+        self.flows.len() as u32
+    }
+
     /// Number of subtables (distinct masks).
     pub fn subtable_count(&self) -> usize {
         self.subtables.len()

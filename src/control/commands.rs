@@ -352,6 +352,11 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             s.drops[DropReason::UpcallFailed as usize]
         );
         let _ = writeln!(t, "  partly parsed packets: {}", s.partial_parse);
+        let _ = writeln!(
+            t,
+            "  upcalls past the flow limit (not installed): {}",
+            s.uninstalled
+        );
         let _ = writeln!(t, "  iterations: {}", s.iterations);
         let _ = writeln!(t, "  idle cycles: {idle} ({:.2}%)", pct(idle, total));
         let _ = writeln!(t, "  processing cycles: {busy} ({:.2}%)", pct(busy, total));
@@ -376,6 +381,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             "avg_subtable_lookups_per_megaflow_hit": avg_sub,
             "upcalls": s.upcalls,
             "partial_parse": s.partial_parse,
+            "uninstalled_upcalls": s.uninstalled,
             "iterations": s.iterations,
             "idle_cycles": idle,
             "processing_cycles": busy,

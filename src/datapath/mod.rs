@@ -48,6 +48,14 @@ pub struct DatapathConfig {
     /// MAC learning table ageing for NORMAL, seconds.
     #[serde(default = "default_ageing")]
     pub mac_ageing_s: u64,
+    /// A megaflow that no packet hit for this long is removed (OVS's
+    /// `max-idle`).
+    #[serde(default = "default_max_idle_ms")]
+    pub max_idle_ms: u64,
+    /// Most megaflows per PMD (OVS's `flow-limit`); past it, missed packets
+    /// are translated and executed but their megaflows are not kept.
+    #[serde(default = "default_flow_limit")]
+    pub flow_limit: usize,
 }
 
 fn default_emc_inv_prob() -> u32 {
@@ -59,6 +67,12 @@ fn default_smc_entries() -> usize {
 fn default_ageing() -> u64 {
     300
 }
+fn default_max_idle_ms() -> u64 {
+    10_000
+}
+fn default_flow_limit() -> usize {
+    200_000
+}
 
 impl Default for DatapathConfig {
     fn default() -> Self {
@@ -69,6 +83,8 @@ impl Default for DatapathConfig {
             flows: Vec::new(),
             flows_file: None,
             mac_ageing_s: default_ageing(),
+            max_idle_ms: default_max_idle_ms(),
+            flow_limit: default_flow_limit(),
         }
     }
 }
@@ -133,6 +149,20 @@ pub struct FlowEntry {
     pub used: u64,
 }
 
+impl FlowEntry {
+    /// Adds what this megaflow carried since the last push to its rules'
+    /// counters.
+    fn push_stats(&mut self) {
+        let (p, b) = (self.packets - self.pushed.0, self.bytes - self.pushed.1);
+        if p > 0 {
+            for r in self.rules.iter() {
+                r.stats.add(p, b);
+            }
+        }
+        self.pushed = (self.packets, self.bytes);
+    }
+}
+
 /// One PMD's caches and its view of the shared state.
 pub struct Datapath {
     shared: Arc<Shared>,
@@ -154,7 +184,18 @@ pub struct Datapath {
     /// Simple-match state per input port slot.
     simple: Vec<simple::SimplePort>,
     simple_allowed: FlowKey,
+    /// Idle time (TSC ticks) after which a megaflow is removed.
+    max_idle: u64,
+    /// The next megaflow id the idle sweep looks at.
+    sweep_at: u32,
+    /// Megaflows installed past the flow limit: removed after their burst.
+    transient: Vec<u32>,
 }
+
+/// Megaflow ids the idle sweep looks at per housekeeping call (every 10 ms):
+/// a 200,000-flow classifier is swept within half a second, in slices of a
+/// few tens of microseconds.
+const SWEEP_SLICE: u32 = 4096;
 
 /// Packets between re-rankings of the dpcls subtables.
 const RERANK_EVERY: u32 = 1 << 20;
@@ -176,6 +217,9 @@ impl Datapath {
             keys: Box::new([FlowKey::ZERO; crate::dpdk::BURST_SIZE]),
             simple: Vec::new(),
             simple_allowed: simple::simple_fields_mask(),
+            max_idle: c.max_idle_ms.saturating_mul(tsc_hz.max(1) / 1000),
+            sweep_at: 0,
+            transient: Vec::new(),
             shared,
         };
         d.sync_ports();
@@ -221,7 +265,9 @@ impl Datapath {
                     changed += 1;
                 }
                 Revalidate::Delete => {
-                    self.dpcls.remove(id);
+                    if let Some(mut f) = self.dpcls.remove(id) {
+                        f.value.push_stats();
+                    }
                     removed = true;
                     changed += 1;
                 }
@@ -262,9 +308,81 @@ impl Datapath {
             pushed: (0, 0),
             used: now_tsc,
         };
+        let full = self.dpcls.len() >= self.shared.config.flow_limit;
         let id = self.dpcls.insert(key, &mask, entry);
-        self.note_simple(id);
+        if full {
+            self.transient.push(id);
+        } else {
+            self.note_simple(id);
+        }
         id
+    }
+
+    /// Whether megaflows installed past the flow limit wait for removal.
+    #[inline(always)]
+    pub(crate) fn has_transient(&self) -> bool {
+        !self.transient.is_empty()
+    }
+
+    /// Whether megaflow `id` goes away after its burst (the flow limit).
+    #[inline(always)]
+    pub(crate) fn is_transient(&self, id: u32) -> bool {
+        !self.transient.is_empty() && self.transient.contains(&id)
+    }
+
+    /// Removes the megaflows installed past the flow limit for the burst
+    /// just executed; returns how many.
+    pub(crate) fn drop_transient(&mut self) -> usize {
+        let ids = std::mem::take(&mut self.transient);
+        for id in &ids {
+            self.remove_flow(*id);
+        }
+        ids.len()
+    }
+
+    /// Removes megaflow `id`, first adding what it carried to its rules'
+    /// counters. The caller purges the EMC of its id.
+    fn remove_flow(&mut self, id: u32) {
+        if let Some(mut f) = self.dpcls.remove(id) {
+            f.value.push_stats();
+            let port = f.key.get(Field::InPort) as usize;
+            if let Some(&s) = self.slot_of_ofport.get(port).filter(|s| **s != 0) {
+                if let Some(sp) = self.simple.get_mut(s as usize - 1) {
+                    sp.forget(id);
+                }
+            }
+        }
+    }
+
+    /// Removes megaflows idle longer than `max_idle_ms`, looking at a slice
+    /// of the classifier per call (the PMD calls it every 10 ms); returns
+    /// how many went.
+    pub fn expire_idle(&mut self, now_tsc: u64) -> usize {
+        let ids = self.dpcls.id_space();
+        if ids == 0 {
+            return 0;
+        }
+        let mut gone = Vec::new();
+        for _ in 0..SWEEP_SLICE.min(ids) {
+            let id = self.sweep_at % ids;
+            self.sweep_at = (id + 1) % ids;
+            if self
+                .dpcls
+                .get(id)
+                .is_some_and(|f| now_tsc.saturating_sub(f.value.used) > self.max_idle)
+            {
+                gone.push(id);
+            }
+        }
+        if !gone.is_empty() {
+            for id in &gone {
+                self.remove_flow(*id);
+            }
+            // Their ids may be reused by new megaflows.
+            gone.sort_unstable();
+            self.emc.retain(|id| gone.binary_search(id).is_err());
+        }
+        gone.len()
     }
 
     /// Files megaflow `id` under its input port's simple-match state.
@@ -297,19 +415,9 @@ impl Datapath {
 
     /// Adds what each megaflow carried since the last push to its rules' counters.
     pub fn push_rule_stats(&mut self) {
-        for (_, f) in self.dpcls.iter() {
-            let v = &f.value;
-            let (p, b) = (v.packets - v.pushed.0, v.bytes - v.pushed.1);
-            if p > 0 {
-                for r in v.rules.iter() {
-                    r.stats.add(p, b);
-                }
-            }
-        }
         let ids: Vec<u32> = self.dpcls.iter().map(|(id, _)| id).collect();
         for id in ids {
-            let v = self.dpcls.value_mut(id).expect("listed");
-            v.pushed = (v.packets, v.bytes);
+            self.dpcls.value_mut(id).expect("listed").push_stats();
         }
     }
 

@@ -155,6 +155,9 @@ impl Datapath {
                 }
             };
             flow[i] = id;
+            if self.is_transient(id) {
+                continue; // past the flow limit: gone after this burst
+            }
             self.emc.insert(&self.keys[i], hashes[i], id);
             if let Some(smc) = &mut self.smc {
                 smc.insert(hashes[i], id);
@@ -253,6 +256,14 @@ impl Pipeline for Datapath {
         self.execute(burst, &flow, one_flow, now, out, stats);
         // Includes sending the output batches that filled on the way.
         clock.lap(Stage::Actions);
+        if self.has_transient() {
+            let n = self.drop_transient();
+            stats.lookups.uninstalled.add(n as u64);
+        }
+    }
+
+    fn housekeeping(&mut self, now: u64) {
+        self.expire_idle(now);
     }
 
     fn update(&mut self, u: &PipelineUpdate) {

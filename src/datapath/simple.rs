@@ -59,6 +59,11 @@ impl SimplePort {
         ));
     }
 
+    /// Forgets megaflow `id` (it was removed).
+    pub fn forget(&mut self, id: u32) {
+        self.flows.retain(|f| f.2 != id);
+    }
+
     /// A packet's simple words under this port's mask (None: the packet
     /// needs full extraction, or the port is not simple).
     #[inline(always)]

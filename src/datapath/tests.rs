@@ -200,3 +200,90 @@ fn a_port_only_rule_takes_the_simple_path() {
     dp.classify(&bufs, 1, 0, &mut flow, &stats);
     assert!(dp.classify_simple(&bufs, 0, 1, &mut again).is_none());
 }
+
+/// A datapath over two rules that split 10.0.0.0/24 from other UDP, so
+/// packets to 10.0.0.x and 10.0.1.x make two megaflows; TSC at 1 GHz.
+fn two_megaflow_datapath(cfg: DatapathConfig) -> (Arc<Shared>, Datapath) {
+    let mut of = Ofproto::new(PortSet::trunks(PORTS));
+    of.add_flow("priority=10,udp,nw_dst=10.0.0.0/24,actions=output:2")
+        .unwrap();
+    of.add_flow("priority=5,udp,actions=output:3").unwrap();
+    let shared = Arc::new(Shared::new(
+        of,
+        PORTS.iter().map(|p| Some(*p)).collect(),
+        cfg,
+    ));
+    let dp = Datapath::new(shared.clone(), 0, 1_000_000_000);
+    (shared, dp)
+}
+
+fn two_flow_burst() -> Vec<VecPacket> {
+    (0..8)
+        .map(|i| udp_frame(0x0a00_0001 + (i % 2) * 0x100, 5000, None))
+        .collect()
+}
+
+#[test]
+fn idle_megaflows_expire_and_their_counts_reach_the_rules() {
+    let cfg = DatapathConfig {
+        max_idle_ms: 100,
+        emc_insert_inv_prob: 1,
+        ..DatapathConfig::default()
+    };
+    let (shared, mut dp) = two_megaflow_datapath(cfg);
+    let stats = PmdStats::new(0);
+    let bufs = two_flow_burst();
+    let mut flow = [u32::MAX; BURST_SIZE];
+    dp.classify(&bufs, 1, 0, &mut flow, &stats);
+    assert_eq!((dp.flow_count(), stats.lookups.upcalls.get()), (2, 2));
+    dp.classify(&bufs, 1, 10_000_000, &mut flow, &stats);
+    assert_eq!(stats.lookups.emc_hits.get(), 8, "the EMC holds both");
+    // As execution would count them.
+    for id in [flow[0], flow[1]] {
+        dp.dpcls.value_mut(id).unwrap().packets += 4;
+    }
+    // Not idle long enough yet; then idle past 100 ms.
+    assert_eq!(dp.expire_idle(50_000_000), 0);
+    assert_eq!(dp.expire_idle(200_000_000), 2);
+    assert_eq!(dp.flow_count(), 0);
+    let counted: u64 = shared
+        .lock()
+        .ofproto
+        .pipeline
+        .dump()
+        .iter()
+        .map(|r| r.stats.packets.load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
+    assert_eq!(counted, 8, "removed megaflows' packets reach their rules");
+    // The EMC no longer names the removed flows: the packets miss again.
+    dp.classify(&bufs, 1, 300_000_000, &mut flow, &stats);
+    assert_eq!(stats.lookups.upcalls.get(), 4);
+    assert_eq!(stats.lookups.emc_hits.get(), 8);
+}
+
+#[test]
+fn past_the_flow_limit_misses_are_executed_but_not_kept() {
+    let cfg = DatapathConfig {
+        flow_limit: 1,
+        emc_insert_inv_prob: 1,
+        ..DatapathConfig::default()
+    };
+    let (_shared, mut dp) = two_megaflow_datapath(cfg);
+    let stats = PmdStats::new(0);
+    let bufs = two_flow_burst();
+    for round in 1..=3u64 {
+        let mut flow = [u32::MAX; BURST_SIZE];
+        dp.classify(&bufs, 1, 0, &mut flow, &stats);
+        // Every packet has its flow, with the right actions.
+        for (i, f) in flow[..bufs.len()].iter().enumerate() {
+            let want = if i % 2 == 0 { 2 } else { 3 };
+            let a = &dp.dpcls.get(*f).unwrap().value.actions;
+            assert_eq!(**a, [DpAction::Output(want)], "packet {i}");
+        }
+        assert!(dp.has_transient());
+        assert_eq!(dp.drop_transient(), 1);
+        assert_eq!(dp.flow_count(), 1, "the limit holds");
+        // The flow over the limit misses every burst; the other stays.
+        assert_eq!(stats.lookups.upcalls.get(), 1 + round);
+    }
+}

@@ -45,6 +45,10 @@ pub trait Pipeline: Send + 'static {
 
     /// Applies a configuration change.
     fn update(&mut self, u: &PipelineUpdate);
+
+    /// Slow periodic work between bursts (idle megaflow expiry); the PMD
+    /// calls it every few milliseconds with the TSC.
+    fn housekeeping(&mut self, _now: u64) {}
 }
 
 /// Static forwarding: everything from port `i` goes to `map[i]`.

@@ -171,6 +171,8 @@ pub struct LookupCounters {
     pub partial_parse: Counter,
     /// Megaflows revalidation removed or changed.
     pub revalidated: Counter,
+    /// Upcalls past the flow limit: executed, their megaflows not kept.
+    pub uninstalled: Counter,
 }
 
 /// Most ports a switch can have at once (port slots).
@@ -306,6 +308,8 @@ pub struct PmdSnapshot {
     pub upcalls: u64,
     /// Partly parsed packets.
     pub partial_parse: u64,
+    /// Upcalls past the flow limit (megaflow not kept).
+    pub uninstalled: u64,
     /// Cycles per stage (see [`Stage`]).
     pub stage_cycles: Vec<u64>,
 }
@@ -329,6 +333,7 @@ impl PmdStats {
             subtable_lookups: self.lookups.subtable_lookups.get(),
             upcalls: self.lookups.upcalls.get(),
             partial_parse: self.lookups.partial_parse.get(),
+            uninstalled: self.lookups.uninstalled.get(),
             stage_cycles: self.stage_cycles.iter().map(Counter::get).collect(),
         }
     }
@@ -359,6 +364,7 @@ impl PmdSnapshot {
             subtable_lookups: self.subtable_lookups.saturating_sub(base.subtable_lookups),
             upcalls: self.upcalls.saturating_sub(base.upcalls),
             partial_parse: self.partial_parse.saturating_sub(base.partial_parse),
+            uninstalled: self.uninstalled.saturating_sub(base.uninstalled),
             stage_cycles: sub(&self.stage_cycles, &base.stage_cycles),
         }
     }

@@ -187,6 +187,8 @@ impl<P: Pipeline> Pmd<P> {
         let mut nap_us = 0u32;
         stats.running.store(true, Ordering::SeqCst);
         let mut iteration = 0u32;
+        let housekeeping_every = self.tsc_hz / 100;
+        let mut next_housekeeping = last + housekeeping_every;
         while !stop.load(Ordering::Relaxed) {
             // A new epoch every EPOCH_EVERY iterations: a grace period then
             // waits for at most that many iterations (each started after the
@@ -236,6 +238,10 @@ impl<P: Pipeline> Pmd<P> {
             }
             stats.iterations.add(1);
             last = now;
+            if now >= next_housekeeping {
+                self.pipeline.housekeeping(now);
+                next_housekeeping = now + housekeeping_every;
+            }
             // Nap a little longer each lightly loaded iteration; a busy one
             // (a poll returned half a burst or more) never naps.
             if self.settings.max_sleep_us > 0 && most < SLEEP_THRESHOLD {

@@ -215,6 +215,14 @@ impl Switch {
                 "datapath.mac_ageing_s",
                 cur.datapath.mac_ageing_s == new.datapath.mac_ageing_s,
             ),
+            (
+                "datapath.max_idle_ms",
+                cur.datapath.max_idle_ms == new.datapath.max_idle_ms,
+            ),
+            (
+                "datapath.flow_limit",
+                cur.datapath.flow_limit == new.datapath.flow_limit,
+            ),
         ] {
             if !same {
                 bail!("config: {field}: changes to it need a restart; nothing was applied");
