@@ -4,7 +4,7 @@ use pmdswitch::config::{default_ctl_socket, Config};
 use pmdswitch::control::{
     client, commands, metrics::MetricsServer, server::ControlServer, Request,
 };
-use pmdswitch::switch::Switch;
+use pmdswitch::switch::{preflight, Switch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,13 +66,16 @@ fn main() -> ExitCode {
             stats_interval,
             log,
         } => run(&config, duration, stats_interval, &log),
-        Cmd::CheckConfig { config } => match Config::load(&config) {
+        Cmd::CheckConfig { config } => match Config::load(&config)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| preflight(&c))
+        {
             Ok(_) => {
                 println!("{}: ok", config.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e:#}");
                 ExitCode::from(2)
             }
         },
@@ -230,6 +233,15 @@ fn run(
             return ExitCode::from(2);
         }
     };
+    // Everything that can be checked without the devices is, before the
+    // EAL starts: a refusal here is a config error (exit 2).
+    let plan = match preflight(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let mode =
         u32::from_str_radix(cfg.control.mode.trim_start_matches("0o"), 8).expect("validated");
     let term = Arc::new(AtomicBool::new(false));
@@ -248,7 +260,7 @@ fn run(
             return ExitCode::FAILURE;
         }
     };
-    let mut sw = match Switch::start(&cfg) {
+    let mut sw = match Switch::start_planned(&cfg, plan) {
         Ok(mut s) => {
             s.log_setter = Some(Box::new(set_log));
             s.config_path = Some(path.to_path_buf());
