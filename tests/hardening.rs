@@ -4,6 +4,7 @@
 //! Nothing may crash the switch, delete a file or be half-applied.
 mod common;
 use common::*;
+use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -225,4 +226,129 @@ fn check_config_makes_every_check_run_makes() {
         !err.contains("initialising DPDK") && !err.contains("EAL"),
         "{err}"
     );
+}
+
+/// Asks the switch for its version straight on the socket; the time taken.
+fn version_rtt(sock: &Path) -> Duration {
+    use std::io::{BufRead, Write};
+    let t0 = Instant::now();
+    let mut s = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    s.write_all(b"{\"command\":\"version\"}\n").unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(s).read_line(&mut line).unwrap();
+    assert!(line.contains("\"ok\":true"), "{line}");
+    t0.elapsed()
+}
+
+#[test]
+fn no_client_can_stall_the_control_plane() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("ctl");
+    let ncpu = std::thread::available_parallelism().unwrap().get();
+    let cfg = config(
+        dir.path(),
+        &sock,
+        "[[port]]\nname = \"a\"\ndevargs = \"net_null165,no-rx=1\"\n",
+    );
+    let mut text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[control]\n", "[control]\nmetrics = \"127.0.0.1:0\"\n");
+    if ncpu > 1 {
+        text = text.replace("[eal]\n", "[eal]\nmain_core = 0\n");
+    }
+    std::fs::write(&cfg, text).unwrap();
+    let sw = Running::start(&cfg, &sock);
+    let out = std::fs::read_to_string(sw.log_path("stdout")).unwrap();
+    let metrics: std::net::SocketAddr = out
+        .split("metrics on http://")
+        .nth(1)
+        .and_then(|r| r.split("/metrics").next())
+        .expect("metrics address printed")
+        .parse()
+        .unwrap();
+
+    // 10 idle clients, 10 sending a byte every 1.5 s, 8 idle scrapers.
+    let idle: Vec<_> = (0..10)
+        .map(|_| std::os::unix::net::UnixStream::connect(&sock).unwrap())
+        .collect();
+    let idle_tcp: Vec<_> = (0..8)
+        .map(|_| std::net::TcpStream::connect(metrics).unwrap())
+        .collect();
+    let slow: Vec<_> = (0..10)
+        .map(|_| {
+            let p = sock.clone();
+            std::thread::spawn(move || {
+                let mut s = std::os::unix::net::UnixStream::connect(&p).unwrap();
+                for b in b"{\"command\":\"version\"" {
+                    if s.write_all(&[*b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(1500));
+                }
+            })
+        })
+        .collect();
+    // A client that sends a request and never reads its reply.
+    let mut deaf = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    deaf.write_all(b"{\"command\":\"list-commands\"}\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let mut rtts: Vec<Duration> = (0..10).map(|_| version_rtt(&sock)).collect();
+    rtts.sort();
+    assert!(rtts[5] < Duration::from_millis(100), "{rtts:?}");
+    assert!(rtts[9] < Duration::from_millis(500), "{rtts:?}");
+    let mut scrape = std::net::TcpStream::connect(metrics).unwrap();
+    scrape
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut body = String::new();
+    scrape.read_to_string(&mut body).unwrap();
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    assert!(body.contains("pmdswitch_port_rx_packets_total"), "{body}");
+
+    // A request that is not UTF-8 gets an error reply.
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    s.write_all(b"{\"command\":\"ver\xffsion\"}\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(
+        reply.contains("\"ok\":false") && reply.contains("UTF-8"),
+        "{reply}"
+    );
+
+    // --json errors are JSON; a closed stdout is no panic.
+    let o = ctl(&sock, true, &["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON error");
+    assert!(
+        v["error"].as_str().unwrap().contains("unknown command"),
+        "{v}"
+    );
+    let (r, w) = std::io::pipe().unwrap();
+    drop(r);
+    let o = std::process::Command::new(bin())
+        .args(["ctl", "--socket", sock.to_str().unwrap(), "list-commands"])
+        .stdout(w)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{:?} {err}", o.status);
+    assert!(!err.contains("panicked"), "{err}");
+    // The main core named in [eal] is refused as a PMD core.
+    if ncpu > 1 {
+        refused_for(&sock, &["pmd-set", "cores=0"], "eal.main_core");
+    }
+
+    // SIGTERM is honoured at once, slow clients or not.
+    let t0 = Instant::now();
+    let (code, _, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    drop((idle, idle_tcp, deaf));
+    for t in slow {
+        t.join().unwrap();
+    }
 }

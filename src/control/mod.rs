@@ -4,6 +4,7 @@ pub mod client;
 pub mod commands;
 pub mod metrics;
 pub mod reconfig;
+pub mod serve;
 pub mod server;
 
 use serde::{Deserialize, Serialize};
