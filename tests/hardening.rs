@@ -259,14 +259,7 @@ fn no_client_can_stall_the_control_plane() {
     }
     std::fs::write(&cfg, text).unwrap();
     let sw = Running::start(&cfg, &sock);
-    let out = std::fs::read_to_string(sw.log_path("stdout")).unwrap();
-    let metrics: std::net::SocketAddr = out
-        .split("metrics on http://")
-        .nth(1)
-        .and_then(|r| r.split("/metrics").next())
-        .expect("metrics address printed")
-        .parse()
-        .unwrap();
+    let metrics = metrics_addr(&sw);
 
     // 10 idle clients, 10 sending a byte every 1.5 s, 8 idle scrapers.
     let idle: Vec<_> = (0..10)
@@ -299,13 +292,7 @@ fn no_client_can_stall_the_control_plane() {
     rtts.sort();
     assert!(rtts[5] < Duration::from_millis(100), "{rtts:?}");
     assert!(rtts[9] < Duration::from_millis(500), "{rtts:?}");
-    let mut scrape = std::net::TcpStream::connect(metrics).unwrap();
-    scrape
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut body = String::new();
-    scrape.read_to_string(&mut body).unwrap();
-    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    let body = scrape(metrics);
     assert!(body.contains("pmdswitch_port_rx_packets_total"), "{body}");
 
     // A request that is not UTF-8 gets an error reply.
@@ -351,4 +338,76 @@ fn no_client_can_stall_the_control_plane() {
     for t in slow {
         t.join().unwrap();
     }
+}
+
+/// Where the switch serves `/metrics` (it prints it at start).
+fn metrics_addr(sw: &Running) -> std::net::SocketAddr {
+    let out = std::fs::read_to_string(sw.log_path("stdout")).unwrap();
+    out.split("metrics on http://")
+        .nth(1)
+        .and_then(|r| r.split("/metrics").next())
+        .expect("metrics address printed")
+        .parse()
+        .unwrap()
+}
+
+/// GETs `/metrics` from `addr`; the body.
+fn scrape(addr: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    text.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+/// Port names with quotes and backslashes come out escaped: Prometheus's
+/// own parser (`prometheus_client`, Debian's python3-prometheus-client)
+/// reads every sample and gets the names back.
+#[test]
+fn metrics_parse_with_prometheus_own_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("ctl");
+    let cfg = config(
+        dir.path(),
+        &sock,
+        "[[port]]\nname = 'we\"ird\\name'\ndevargs = \"net_null166,no-rx=1\"\n",
+    );
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[control]\n", "[control]\nmetrics = \"127.0.0.1:0\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let sw = Running::start(&cfg, &sock);
+    let body = scrape(metrics_addr(&sw));
+    let file = dir.path().join("metrics.txt");
+    std::fs::write(&file, &body).unwrap();
+    let py = [
+        "import sys",
+        "from prometheus_client.parser import text_string_to_metric_families as parse",
+        "n = 0",
+        "for fam in parse(open(sys.argv[1]).read()):",
+        "    for s in fam.samples:",
+        "        n += 1",
+        "        if 'port' in s.labels: print('PORT', s.labels['port'])",
+        "print('SAMPLES', n)",
+    ]
+    .join("\n");
+    // Debian's interpreter, which has Debian's package.
+    let o = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &py])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "the parser refused the text (python3-prometheus-client installed? scripts/setup-host.sh installs it): {}\n{body}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("PORT we\"ird\\name"), "{stdout}");
+    assert!(!stdout.contains("SAMPLES 0"), "{stdout}");
+    let (code, _, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
 }

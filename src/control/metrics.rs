@@ -60,6 +60,21 @@ fn scrape(c: &mut Client, ask: &Asker<Switch>) -> std::io::Result<()> {
     c.write_reply(&out)
 }
 
+/// A label value as the text format wants it: backslash, double quote and
+/// newline escaped.
+fn label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The exposition text.
 pub fn render(sw: &Switch) -> String {
     let mut t = String::new();
@@ -78,7 +93,7 @@ pub fn render(sw: &Switch) -> String {
             .iter()
             .map(|(i, p)| {
                 (
-                    format!("port=\"{}\"", p.name),
+                    format!("port=\"{}\"", label(&p.name)),
                     sw.pmds.iter().map(|m| f(&m.stats.ports[*i])).sum::<u64>() as f64,
                 )
             })
@@ -108,7 +123,7 @@ pub fn render(sw: &Switch) -> String {
         .collect();
     let dev_rows = |f: fn(&crate::dpdk::PortStats) -> u64| -> Vec<(String, f64)> {
         dev.iter()
-            .map(|(n, s)| (format!("port=\"{n}\""), f(s) as f64))
+            .map(|(n, s)| (format!("port=\"{}\"", label(n)), f(s) as f64))
             .collect()
     };
     metric(
@@ -181,7 +196,7 @@ pub fn render(sw: &Switch) -> String {
         .entries()
         .map(|e| {
             (
-                format!("pool=\"{}\"", e.pool.name()),
+                format!("pool=\"{}\"", label(e.pool.name())),
                 e.pool.in_use() as f64,
             )
         })
@@ -193,4 +208,13 @@ pub fn render(sw: &Switch) -> String {
         pools,
     );
     t
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(super::label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(super::label("plain"), "plain");
+    }
 }
