@@ -13,6 +13,7 @@ PACKAGES=(
     python3 python3-scapy tshark                    # traces and captures
     libhwloc-dev libudev-dev                        # hwlocality (NUMA topology)
     python3-matplotlib                              # benchmark plots (bench-ovs.sh)
+    python3-prometheus-client                       # parses /metrics in tests/hardening.rs
     procps iproute2
 )
 missing=()

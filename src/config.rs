@@ -275,6 +275,15 @@ pub struct XconnectConfig {
     pub to: String,
 }
 
+/// Core numbers at or above this are refused before any list is expanded
+/// (Linux's CPU_SETSIZE); the cores a process may use are checked later.
+pub const MAX_CORES: usize = 1024;
+/// The most mbufs one pool may be asked for (each is a buffer of 2 KB or
+/// more); the hugepage memory of the host is checked before start.
+pub const MAX_MBUFS: u32 = 1 << 24;
+/// The most signature match cache entries (6 bytes each, per PMD).
+pub const MAX_SMC_ENTRIES: usize = 1 << 24;
+
 /// A configuration refused: which field, and why.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("config: {field}: {reason}")]
@@ -314,6 +323,22 @@ pub fn parse_affinity(s: &str) -> Result<Vec<(u16, usize)>, String> {
 }
 
 impl PortConfig {
+    /// What the port opens, for telling whether two ports would open the
+    /// same thing: a DPDK device's name (the devargs before the first
+    /// comma), or a vhost-user socket path.
+    pub fn device(&self) -> String {
+        match self.kind {
+            PortType::Dpdk => {
+                let name = self.devargs.split(',').next().unwrap_or_default();
+                format!("device {:?}", name.trim())
+            }
+            PortType::VhostServer | PortType::VhostClient => {
+                let path = self.path.as_deref().unwrap_or(Path::new(""));
+                format!("vhost-user socket {}", path.display())
+            }
+        }
+    }
+
     /// The checks one port must pass on its own; `prefix` names it in errors
     /// (`port[2]`, or the port's name for a port added at run time).
     pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
@@ -457,6 +482,19 @@ impl Config {
                 format!("{} is too few; at least 1024", self.memory.mbufs),
             ));
         }
+        if self.memory.mbufs > MAX_MBUFS {
+            return Err(err(
+                "memory.mbufs",
+                format!("{} is too many; at most {MAX_MBUFS}", self.memory.mbufs),
+            ));
+        }
+        let smc = self.datapath.smc_entries;
+        if !(4..=MAX_SMC_ENTRIES).contains(&smc) {
+            return Err(err(
+                "datapath.smc_entries",
+                format!("{smc} is outside 4..{MAX_SMC_ENTRIES}"),
+            ));
+        }
         parse_mode(&self.control.mode).ok_or_else(|| {
             err(
                 "control.mode",
@@ -510,6 +548,12 @@ impl Config {
         }
         let cores = self.pmd_cores()?;
         if let Some(m) = self.eal.main_core {
+            if m >= MAX_CORES {
+                return Err(err(
+                    "eal.main_core",
+                    format!("{m} is not a core number (at most {})", MAX_CORES - 1),
+                ));
+            }
             if cores.contains(&m) {
                 return Err(err("eal.main_core", format!("core {m} is also a PMD core")));
             }
@@ -517,11 +561,33 @@ impl Config {
         if self.ports.is_empty() {
             return Err(err("port", "no ports configured"));
         }
+        if self.ports.len() > crate::pmd::stats::MAX_PORTS {
+            return Err(err(
+                "port",
+                format!(
+                    "{} ports; the switch has room for {}",
+                    self.ports.len(),
+                    crate::pmd::stats::MAX_PORTS
+                ),
+            ));
+        }
         let mut names = HashSet::new();
         let mut ofports = HashSet::new();
+        let mut devices = std::collections::HashMap::new();
         for (i, p) in self.ports.iter().enumerate() {
             let prefix = format!("port[{i}]");
             p.validate(&prefix)?;
+            if let Some(other) = devices.insert(p.device(), &p.name) {
+                let k = if p.kind == PortType::Dpdk {
+                    "devargs"
+                } else {
+                    "path"
+                };
+                return Err(err(
+                    format!("{prefix}.{k}"),
+                    format!("{} is already port {other:?}", p.device()),
+                ));
+            }
             if !names.insert(p.name.as_str()) {
                 return Err(err(
                     format!("{prefix}.name"),
@@ -576,6 +642,12 @@ impl Config {
         }
         let mut seen = HashSet::new();
         for c in &cores {
+            if *c >= MAX_CORES {
+                return Err(err(
+                    "pmd.cores",
+                    format!("{c} is not a core number (at most {})", MAX_CORES - 1),
+                ));
+            }
             if !seen.insert(*c) {
                 return Err(err("pmd.cores", format!("core {c} is listed twice")));
             }
@@ -599,6 +671,13 @@ pub fn parse_cpu_mask(mask: &str) -> Result<Vec<usize>, String> {
         .trim_start_matches("0X");
     if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!("{mask:?} is not a hex mask like \"0x6\""));
+    }
+    let hex = hex.trim_start_matches('0');
+    if hex.len() > MAX_CORES / 4 {
+        return Err(format!(
+            "{mask:?} names cores beyond {}, the highest core number",
+            MAX_CORES - 1
+        ));
     }
     let mut cores = Vec::new();
     for (pos, c) in hex.chars().rev().enumerate() {
@@ -655,6 +734,14 @@ mod tests {
         assert!(e.reason.contains("bogus"), "{e}");
         let e = Config::parse(&format!("{GOOD}\n[memory]\nmbufs = 10\n")).unwrap_err();
         assert_eq!(e.field, "memory.mbufs");
+        let e = Config::parse(&GOOD.replace("net_null1", "net_null0,no-rx=1")).unwrap_err();
+        assert_eq!(e.field, "port[1].devargs");
+        assert!(e.reason.contains("\"a\""), "{e}");
+        let many: String = (0..300)
+            .map(|i| format!("[[port]]\nname = \"p{i}\"\ndevargs = \"net_null{i}\"\n"))
+            .collect();
+        let e = Config::parse(&many).unwrap_err();
+        assert_eq!(e.field, "port");
     }
 
     #[test]
@@ -663,5 +750,29 @@ mod tests {
         assert_eq!(parse_cpu_mask("10").unwrap(), vec![4]);
         assert!(parse_cpu_mask("0x0").is_err());
         assert!(parse_cpu_mask("xyz").is_err());
+        assert!(parse_cpu_mask(&"f".repeat(1_000_000)).is_err());
+        assert_eq!(
+            parse_cpu_mask(&format!("0x{}1", "0".repeat(5000))),
+            Ok(vec![0])
+        );
+    }
+
+    #[test]
+    fn sizes_from_users_are_bounded() {
+        for (extra, field) in [
+            (
+                "[datapath]\nsmc_entries = 4294967295\n",
+                "datapath.smc_entries",
+            ),
+            ("[datapath]\nsmc_entries = 0\n", "datapath.smc_entries"),
+            ("[memory]\nmbufs = 4294967295\n", "memory.mbufs"),
+        ] {
+            let e = Config::parse(&format!("{GOOD}\n{extra}")).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+        }
+        let e = Config::parse(&GOOD.replace("cores = [1]", "cores = [4000000000]")).unwrap_err();
+        assert_eq!(e.field, "pmd.cores");
+        let e = Config::parse(&format!("{GOOD}\n[eal]\nmain_core = 99999\n")).unwrap_err();
+        assert_eq!(e.field, "eal.main_core");
     }
 }

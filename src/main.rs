@@ -2,9 +2,9 @@
 use clap::{Parser, Subcommand};
 use pmdswitch::config::{default_ctl_socket, Config};
 use pmdswitch::control::{
-    client, commands, metrics::MetricsServer, server::ControlServer, Request,
+    client, commands, metrics::MetricsServer, serve::Inbox, server::ControlServer, Request,
 };
-use pmdswitch::switch::Switch;
+use pmdswitch::switch::{preflight, Switch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,13 +66,16 @@ fn main() -> ExitCode {
             stats_interval,
             log,
         } => run(&config, duration, stats_interval, &log),
-        Cmd::CheckConfig { config } => match Config::load(&config) {
+        Cmd::CheckConfig { config } => match Config::load(&config)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| preflight(&c))
+        {
             Ok(_) => {
                 println!("{}: ok", config.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e:#}");
                 ExitCode::from(2)
             }
         },
@@ -159,11 +162,38 @@ fn ctl_capture(socket: &std::path::Path, args: &[String]) -> ExitCode {
             }
         };
         if r.data["done"].as_bool().unwrap_or(false) {
-            print!("{}", r.text);
-            return ExitCode::SUCCESS;
+            return emit(&r.text);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Writes `text` to stdout. A reader that went away (`ctl ... | head`) is
+/// not an error: the output is simply no longer wanted.
+fn emit(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: writing the reply: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reports a failure: on stderr, or as JSON on stdout with `--json`.
+fn fail(json: bool, msg: &str, code: u8) -> ExitCode {
+    if json {
+        let _ = emit(&format!(
+            "{}\n",
+            serde_json::json!({ "ok": false, "error": msg })
+        ));
+    } else {
+        eprintln!("error: {msg}");
+    }
+    ExitCode::from(code)
 }
 
 fn ctl(socket: &std::path::Path, json: bool, mut command: Vec<String>) -> ExitCode {
@@ -177,23 +207,16 @@ fn ctl(socket: &std::path::Path, json: bool, mut command: Vec<String>) -> ExitCo
     match client::call(socket, &req) {
         Ok(r) if r.ok => {
             if json {
-                println!(
-                    "{}",
+                emit(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&r.data).unwrap_or_default()
-                );
+                ))
             } else {
-                print!("{}", r.text);
+                emit(&r.text)
             }
-            ExitCode::SUCCESS
         }
-        Ok(r) => {
-            eprintln!("error: {}", r.text);
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Ok(r) => fail(json, &r.text, 2),
+        Err(e) => fail(json, &format!("{e:#}"), 1),
     }
 }
 
@@ -230,6 +253,15 @@ fn run(
             return ExitCode::from(2);
         }
     };
+    // Everything that can be checked without the devices is, before the
+    // EAL starts: a refusal here is a config error (exit 2).
+    let plan = match preflight(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let mode =
         u32::from_str_radix(cfg.control.mode.trim_start_matches("0o"), 8).expect("validated");
     let term = Arc::new(AtomicBool::new(false));
@@ -241,14 +273,17 @@ fn run(
     }
     // Bind the control socket before DPDK starts: a second switch on the
     // same socket is refused before it touches hugepages.
-    let ctl = match ControlServer::bind(&cfg.control.socket, mode) {
+    // Clients are served on threads of their own; their commands wait here
+    // for the main loop.
+    let inbox = Inbox::<Switch>::default();
+    let ctl = match ControlServer::bind(&cfg.control.socket, mode, inbox.asker()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::FAILURE;
         }
     };
-    let mut sw = match Switch::start(&cfg) {
+    let mut sw = match Switch::start_planned(&cfg, plan) {
         Ok(mut s) => {
             s.log_setter = Some(Box::new(set_log));
             s.config_path = Some(path.to_path_buf());
@@ -265,7 +300,12 @@ fn run(
         sw.pmds.len(),
         cfg.control.socket.display()
     );
-    let metrics = match cfg.control.metrics.map(MetricsServer::bind).transpose() {
+    let metrics = match cfg
+        .control
+        .metrics
+        .map(|a| MetricsServer::bind(a, inbox.asker()))
+        .transpose()
+    {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: metrics endpoint {:?}: {e}", cfg.control.metrics);
@@ -273,10 +313,13 @@ fn run(
         }
     };
     if let Some(m) = &metrics {
-        println!(
-            "metrics on http://{}/metrics",
-            m.local_addr().map(|a| a.to_string()).unwrap_or_default()
-        );
+        println!("metrics on http://{}/metrics", m.local_addr());
+        if !m.local_addr().ip().is_loopback() {
+            tracing::warn!(
+                addr = %m.local_addr(),
+                "the metrics endpoint is not on a loopback address: anyone who can reach it reads the counters"
+            );
+        }
     }
     let started = Instant::now();
     let mut last_print = Instant::now();
@@ -284,10 +327,8 @@ fn run(
     let mut last_housekeeping = Instant::now();
     let mut last_tick = Instant::now();
     while !term.load(Ordering::Relaxed) {
-        ctl.poll(&mut sw);
-        if let Some(m) = &metrics {
-            m.poll(&sw);
-        }
+        // Waits up to 10 ms for a command: the loop's pace when idle.
+        inbox.run(&mut sw, Duration::from_millis(10));
         if last_tick.elapsed() >= Duration::from_secs(1) {
             sw.tick();
             last_tick = Instant::now();
@@ -311,8 +352,8 @@ fn run(
                 last_print = Instant::now();
             }
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
+    drop(metrics);
     sw.stop();
     println!(
         "pmdswitch stopping after {:.1} s; final counters:",

@@ -3,26 +3,6 @@
 //! ports left alone keeps flowing, refusals change nothing, nothing leaks.
 mod common;
 use common::*;
-use serde_json::Value;
-
-fn port<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    v.as_array().unwrap().iter().find(|p| p["name"] == name)
-}
-
-fn tx_of(v: &Value, name: &str) -> u64 {
-    port(v, name).map_or(0, |p| p["tx_packets"].as_u64().unwrap())
-}
-
-fn names(v: &Value) -> Vec<String> {
-    let mut n: Vec<String> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap().to_owned())
-        .collect();
-    n.sort();
-    n
-}
 
 fn pmd_cores(sw: &Running) -> Vec<u64> {
     sw.ctl_ok(&["pmd-stats-show"]).unwrap()["pmds"]
@@ -89,7 +69,8 @@ fn ports_cores_and_config_change_while_traffic_flows() {
     refused_for(&sock, &["port-set", "sinkB", "mtu=big"], "not a number");
     refused_for(&sock, &["port-set", "sinkB", "rxq=0"], "rxq");
     refused_for(&sock, &["port-set", "sinkB", "colour=1"], "colour");
-    refused_for(&sock, &["pmd-set", "cores=4096"], "not available");
+    refused_for(&sock, &["pmd-set", "cores=4096"], "not a core number");
+    refused_for(&sock, &["pmd-set", "cores=1000"], "not available");
     refused_for(&sock, &["pmd-set", "cores=1,1"], "twice");
     let p = sw.ctl_ok(&["port-show", "sinkB"]).unwrap();
     assert_eq!(p[0]["details"]["mtu"], 9000);

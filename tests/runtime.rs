@@ -2,16 +2,7 @@
 //! stops on the ports left alone, and bad requests change nothing.
 mod common;
 use common::*;
-use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn tx_of(v: &Value, name: &str) -> u64 {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .map_or(0, |p| p["tx_packets"].as_u64().unwrap())
-}
 
 #[test]
 fn ports_come_and_go_while_traffic_flows() {

@@ -245,12 +245,21 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
     }
 }
 
+/// The most packets one capture may ask for.
+const MAX_CAPTURE: u64 = 1_000_000_000;
+
 fn capture_start(sw: &mut Switch, args: &[String]) -> Reply {
     let [port, count, dir, file] = args else {
         return Reply::err("usage: capture-start PORT COUNT rx|tx|both FILE");
     };
-    let Ok(count) = count.parse::<u64>() else {
-        return Reply::err(format!("capture-start: {count:?} is not a count"));
+    let Some(count) = count
+        .parse::<u64>()
+        .ok()
+        .filter(|c| (1..=MAX_CAPTURE).contains(c))
+    else {
+        return Reply::err(format!(
+            "capture-start: {count:?} is not a count in 1..{MAX_CAPTURE}"
+        ));
     };
     let dirs = match dir.as_str() {
         "rx" => crate::pmd::capture::DIR_RX,

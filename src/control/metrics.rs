@@ -1,55 +1,78 @@
-//! A Prometheus text endpoint for per-port and per-PMD counters, served by
-//! the main loop (non-blocking accept, one small reply per scrape).
+//! A Prometheus text endpoint for per-port and per-PMD counters. Each scrape
+//! is a client of its own (see [`super::serve`]); the text is rendered on
+//! the main loop.
+use super::serve::{Asker, Client, Handler, Limits, Server};
 use crate::switch::Switch;
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 
-/// The listening endpoint.
+/// The endpoint, served while it lives.
 pub struct MetricsServer {
-    listener: TcpListener,
+    addr: SocketAddr,
+    _server: Server,
 }
 
 impl MetricsServer {
-    /// Listens on `addr`.
-    pub fn bind(addr: SocketAddr) -> std::io::Result<MetricsServer> {
+    /// Listens on `addr`, rendering through `asker`.
+    pub fn bind(addr: SocketAddr, asker: Asker<Switch>) -> std::io::Result<MetricsServer> {
         let listener = TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        Ok(MetricsServer { listener })
+        let addr = listener.local_addr()?;
+        let limits = Limits {
+            max_request: 16 << 10,
+            ..Limits::default()
+        };
+        let handler: Handler<Switch> = Arc::new(scrape);
+        let server = Server::spawn("metrics", listener, limits, asker, handler)?;
+        Ok(MetricsServer {
+            addr,
+            _server: server,
+        })
     }
 
     /// The address it listens on.
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Answers every pending scrape; returns without waiting.
-    pub fn poll(&self, sw: &Switch) {
-        while let Ok((conn, _)) = self.listener.accept() {
-            if let Err(e) = serve(conn, sw) {
-                tracing::debug!("metrics scrape: {e}");
-            }
-        }
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
-fn serve(mut conn: TcpStream, sw: &Switch) -> std::io::Result<()> {
-    conn.set_nonblocking(false)?;
-    conn.set_read_timeout(Some(Duration::from_millis(500)))?;
-    let mut req = [0u8; 1024];
-    let n = conn.read(&mut req)?;
-    let head = String::from_utf8_lossy(&req[..n]);
-    let (status, body) = if head.starts_with("GET /metrics") || head.starts_with("GET / ") {
-        ("200 OK", render(sw))
+/// One HTTP request: its request line, then headers up to an empty line.
+fn scrape(c: &mut Client, ask: &Asker<Switch>) -> std::io::Result<()> {
+    let first = c.read_until(b"\n")?;
+    while !matches!(c.read_until(b"\n")?.as_slice(), b"\r\n" | b"\n") {}
+    let line = String::from_utf8_lossy(&first);
+    let mut words = line.split_whitespace();
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let (status, body) = if method == "GET" && (target == "/metrics" || target == "/") {
+        let text = ask
+            .ask(Box::new(|sw: &mut Switch| render(sw).into_bytes()))
+            .ok_or_else(|| std::io::Error::other("the switch is stopping"))?;
+        ("200 OK", text)
     } else {
-        ("404 Not Found", "try /metrics\n".to_string())
+        ("404 Not Found", b"try /metrics\n".to_vec())
     };
-    write!(
-        conn,
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    c.write_reply(&out)
+}
+
+/// A label value as the text format wants it: backslash, double quote and
+/// newline escaped.
+fn label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The exposition text.
@@ -70,7 +93,7 @@ pub fn render(sw: &Switch) -> String {
             .iter()
             .map(|(i, p)| {
                 (
-                    format!("port=\"{}\"", p.name),
+                    format!("port=\"{}\"", label(&p.name)),
                     sw.pmds.iter().map(|m| f(&m.stats.ports[*i])).sum::<u64>() as f64,
                 )
             })
@@ -100,7 +123,7 @@ pub fn render(sw: &Switch) -> String {
         .collect();
     let dev_rows = |f: fn(&crate::dpdk::PortStats) -> u64| -> Vec<(String, f64)> {
         dev.iter()
-            .map(|(n, s)| (format!("port=\"{n}\""), f(s) as f64))
+            .map(|(n, s)| (format!("port=\"{}\"", label(n)), f(s) as f64))
             .collect()
     };
     metric(
@@ -173,7 +196,7 @@ pub fn render(sw: &Switch) -> String {
         .entries()
         .map(|e| {
             (
-                format!("pool=\"{}\"", e.pool.name()),
+                format!("pool=\"{}\"", label(e.pool.name())),
                 e.pool.in_use() as f64,
             )
         })
@@ -185,4 +208,13 @@ pub fn render(sw: &Switch) -> String {
         pools,
     );
     t
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(super::label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+        assert_eq!(super::label("plain"), "plain");
+    }
 }

@@ -5,6 +5,7 @@ pub mod commands;
 pub mod metrics;
 pub mod perf;
 pub mod reconfig;
+pub mod serve;
 pub mod server;
 
 use serde::{Deserialize, Serialize};

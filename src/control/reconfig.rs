@@ -1,17 +1,20 @@
 //! Control commands that reconfigure the running switch: `port-set`,
 //! `reload`, and the core list of `pmd-set`.
 use super::Reply;
-use crate::config::Config;
+use crate::config::{Config, MAX_CORES};
 use crate::switch::{PortChange, Switch};
 use serde_json::json;
 
-/// Parses "1,2,4-6" into cores.
+/// Parses "1,2,4-6" into cores. Numbers are checked against
+/// [`MAX_CORES`] before a range is expanded, so no list can grow past it.
 pub fn parse_core_list(s: &str) -> Result<Vec<usize>, String> {
     let mut cores = Vec::new();
     for part in s.split(',').map(str::trim) {
         let num = |t: &str| {
             t.parse::<usize>()
-                .map_err(|_| format!("{t:?} is not a core number"))
+                .ok()
+                .filter(|c| *c < MAX_CORES)
+                .ok_or_else(|| format!("{t:?} is not a core number (0..{})", MAX_CORES - 1))
         };
         match part.split_once('-') {
             Some((a, b)) => {
@@ -22,6 +25,9 @@ pub fn parse_core_list(s: &str) -> Result<Vec<usize>, String> {
                 cores.extend(a..=b);
             }
             None => cores.push(num(part)?),
+        }
+        if cores.len() > MAX_CORES {
+            return Err(format!("more than {MAX_CORES} cores listed"));
         }
     }
     Ok(cores)
@@ -115,5 +121,8 @@ mod tests {
         assert!(parse_core_list("5-3").is_err());
         assert!(parse_core_list("x").is_err());
         assert!(parse_core_list("").is_err());
+        assert!(parse_core_list("0-4000000000").is_err());
+        assert!(parse_core_list("0-18446744073709551615").is_err());
+        assert!(parse_core_list("0-1023,".repeat(3).trim_end_matches(',')).is_err());
     }
 }

@@ -70,6 +70,16 @@ pub struct EthPort {
     queues_taken: bool,
 }
 
+/// Ports some `EthPort` owns. A probe of a device that is already up
+/// (DPDK answers EEXIST) finds the same port id; it must be refused, or the
+/// refusal's drop would close the port its owner is using.
+static OWNED: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+fn owned() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<u16>> {
+    OWNED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn devname(devargs: &str) -> &str {
     devargs.split(',').next().unwrap_or(devargs).trim()
 }
@@ -95,7 +105,18 @@ impl EthPort {
             ));
         }
         let id = Self::find_port(devargs, name)?;
-        let info = Self::read_info(id)?;
+        if !owned().insert(id) {
+            return Err(DpdkError::Invalid(format!(
+                "device {name:?} is already open as another port"
+            )));
+        }
+        let info = match Self::read_info(id) {
+            Ok(i) => i,
+            Err(e) => {
+                owned().remove(&id);
+                return Err(e);
+            }
+        };
         // SAFETY: id is a valid port.
         let socket = unsafe { dpdk_sys::rte_eth_dev_socket_id(id) };
         Ok(EthPort {
@@ -425,6 +446,7 @@ impl Drop for EthPort {
                 dpdk_sys::rte_dev_remove(dev);
             }
         }
+        owned().remove(&self.id);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The running switch: brings EAL, mempools, ports and PMDs up in order and
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
+mod preflight;
 mod reconfig;
 
 use crate::config::{parse_affinity, Config, PmdConfig, PortConfig, PortType};
@@ -23,6 +24,7 @@ use crate::pmd::stats::MAX_PORTS;
 use crate::pmd::{assign, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry};
 use crate::topology::Topology;
 use anyhow::{anyhow, bail, Context};
+pub use preflight::{preflight, Plan};
 pub use reconfig::{PortChange, ReloadReport};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -332,10 +334,19 @@ fn open_port(
 impl Switch {
     /// Starts everything `cfg` describes.
     pub fn start(cfg: &Config) -> anyhow::Result<Switch> {
-        // Read before the EAL pins this thread to the main core.
-        let allowed = allowed_cores();
-        let topology = Topology::discover(allowed.iter().copied());
-        let (cores, main_core) = plan_cores(cfg, &allowed, &topology)?;
+        Self::start_planned(cfg, preflight(cfg)?)
+    }
+
+    /// Starts everything `cfg` describes, once [`preflight`] has passed
+    /// (before the EAL pins this thread to the main core).
+    pub fn start_planned(cfg: &Config, plan: Plan) -> anyhow::Result<Switch> {
+        let Plan {
+            allowed,
+            topology,
+            cores,
+            main_core,
+            rules: loaded_rules,
+        } = plan;
         let args = eal_args(cfg, main_core);
         tracing::info!(?args, pmd_cores = ?cores, "initialising DPDK");
         let eal = Eal::init(&args).context("DPDK initialisation failed")?;
@@ -362,7 +373,6 @@ impl Switch {
             }));
         }
         pools.record_baseline();
-        let loaded_rules = config_rules(cfg)?;
         let dp = Arc::new(build_datapath(cfg, &ports, &loaded_rules)?);
         let settings = PmdSettings {
             tx_flush_interval_us: cfg.pmd.tx_flush_interval_us,
@@ -502,6 +512,12 @@ impl Switch {
         pc.validate(&pc.name).map_err(|e| anyhow!("{e}"))?;
         if self.port_index(&pc.name).is_some() {
             bail!("a port named {:?} exists", pc.name);
+        }
+        if let Some((_, p)) = self
+            .live_ports()
+            .find(|(_, p)| p.config.device() == pc.device())
+        {
+            bail!("{} is already open as port {:?}", pc.device(), p.name);
         }
         let ofport = match pc.ofport {
             Some(o) if self.live_ports().any(|(_, p)| p.ofport == o) => {

@@ -43,6 +43,18 @@ pub struct ReloadReport {
     pub pmd_settings_changed: bool,
 }
 
+/// A step of a reload that succeeded, and so is undone if a later one fails.
+enum Undo {
+    /// A port was closed; this is how it was (its OpenFlow number included).
+    Removed(PortConfig),
+    /// A port was opened.
+    Added(String),
+    /// A port was reopened; this is how it was.
+    Reopened(String, PortConfig),
+    /// The PMDs moved from these cores.
+    Cores(Vec<usize>),
+}
+
 /// A port's settings other than its OpenFlow number, which is compared
 /// separately (the file may leave it implicit).
 fn same_port(a: &PortConfig, b: &PortConfig) -> bool {
@@ -66,6 +78,14 @@ impl Switch {
             if cores[..i].contains(c) {
                 bail!("pmd cores: core {c} is listed twice");
             }
+        }
+        // As in the config: a main core named in `[eal]` is never a PMD
+        // core; one picked by default may share when no other is free.
+        if self.config.eal.main_core.is_some() && cores.contains(&self.main_core) {
+            bail!(
+                "pmd cores: core {} is eal.main_core, the main thread's core",
+                self.main_core
+            );
         }
         if cores.contains(&self.main_core) {
             tracing::warn!(
@@ -244,42 +264,20 @@ impl Switch {
         let rules_changed = self.rules_edited || self.loaded_rules != rules;
 
         let mut report = ReloadReport::default();
-        let wanted: Vec<&str> = new.ports.iter().map(|p| p.name.as_str()).collect();
-        let gone: Vec<String> = self
-            .live_ports()
-            .filter(|(_, p)| !wanted.contains(&p.name.as_str()))
-            .map(|(_, p)| p.name.clone())
-            .collect();
-        for name in gone {
-            self.del_port(&name)?;
-            report.removed.push(name);
-        }
-        for (i, pc) in new.ports.iter().enumerate() {
-            let ofport = new.ofport(i);
-            match self.port_index(&pc.name) {
-                Some(slot) => {
-                    let e = self.ports[slot].as_ref().expect("live");
-                    if same_port(&e.config, pc) && e.ofport == ofport {
-                        report.unchanged.push(pc.name.clone());
-                    } else {
-                        self.reopen_port(&pc.name, pc.clone(), ofport)
-                            .with_context(|| format!("config: port {:?}", pc.name))?;
-                        report.changed.push(pc.name.clone());
-                    }
-                }
-                None => {
-                    let mut open = pc.clone();
-                    open.ofport = Some(ofport);
-                    self.add_port(open)
-                        .with_context(|| format!("config: port {:?}", pc.name))?;
-                    report.added.push(pc.name.clone());
-                }
+        let mut journal = Vec::new();
+        if let Err(e) = self.reload_ports(new, &cores, &mut report, &mut journal) {
+            let undone = self.undo(journal);
+            if undone.is_empty() {
+                bail!("{e:#}; rolled back: nothing was applied");
             }
-        }
-
-        if cores != self.cores {
-            self.set_pmd_cores(&cores)?;
-            report.pmd_cores = Some(cores);
+            bail!(
+                "{e:#}; rolling back failed ({}): the ports now are {}",
+                undone.join("; "),
+                self.live_ports()
+                    .map(|(_, p)| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
         }
         let settings = PmdSettings {
             tx_flush_interval_us: new.pmd.tx_flush_interval_us,
@@ -317,5 +315,101 @@ impl Switch {
         self.config.pmd.cpu_mask = None;
         tracing::info!(?report, "configuration reloaded");
         Ok(report)
+    }
+
+    /// The port and core steps of a reload, each recorded in `journal` once
+    /// done.
+    fn reload_ports(
+        &mut self,
+        new: &Config,
+        cores: &[usize],
+        report: &mut ReloadReport,
+        journal: &mut Vec<Undo>,
+    ) -> anyhow::Result<()> {
+        let wanted: Vec<&str> = new.ports.iter().map(|p| p.name.as_str()).collect();
+        let gone: Vec<String> = self
+            .live_ports()
+            .filter(|(_, p)| !wanted.contains(&p.name.as_str()))
+            .map(|(_, p)| p.name.clone())
+            .collect();
+        for name in gone {
+            let was = self.port_as_is(&name)?;
+            self.del_port(&name)?;
+            journal.push(Undo::Removed(was));
+            report.removed.push(name);
+        }
+        for (i, pc) in new.ports.iter().enumerate() {
+            let ofport = new.ofport(i);
+            match self.port_index(&pc.name) {
+                Some(slot) => {
+                    let e = self.ports[slot].as_ref().expect("live");
+                    if same_port(&e.config, pc) && e.ofport == ofport {
+                        report.unchanged.push(pc.name.clone());
+                    } else {
+                        let was = self.port_as_is(&pc.name)?;
+                        self.reopen_port(&pc.name, pc.clone(), ofport)
+                            .with_context(|| format!("config: port {:?}", pc.name))?;
+                        journal.push(Undo::Reopened(pc.name.clone(), was));
+                        report.changed.push(pc.name.clone());
+                    }
+                }
+                None => {
+                    let mut open = pc.clone();
+                    open.ofport = Some(ofport);
+                    self.add_port(open)
+                        .with_context(|| format!("config: port {:?}", pc.name))?;
+                    journal.push(Undo::Added(pc.name.clone()));
+                    report.added.push(pc.name.clone());
+                }
+            }
+        }
+        if cores != self.cores {
+            let old = self.cores.clone();
+            self.set_pmd_cores(cores)?;
+            journal.push(Undo::Cores(old));
+            report.pmd_cores = Some(cores.to_vec());
+        }
+        Ok(())
+    }
+
+    /// Port `name`'s configuration with its OpenFlow number.
+    fn port_as_is(&self, name: &str) -> anyhow::Result<PortConfig> {
+        let slot = self
+            .port_index(name)
+            .ok_or_else(|| anyhow!("no port named {name:?}"))?;
+        let e = self.ports[slot].as_ref().expect("live");
+        let mut pc = e.config.clone();
+        pc.ofport = Some(e.ofport);
+        Ok(pc)
+    }
+
+    /// Undoes `journal`, latest step first; returns the steps that failed.
+    fn undo(&mut self, journal: Vec<Undo>) -> Vec<String> {
+        let mut failed = Vec::new();
+        for step in journal.into_iter().rev() {
+            let r = match step {
+                Undo::Removed(pc) => {
+                    let name = pc.name.clone();
+                    self.add_port(pc)
+                        .map(drop)
+                        .with_context(|| format!("reopening removed port {name:?}"))
+                }
+                Undo::Added(name) => self
+                    .del_port(&name)
+                    .with_context(|| format!("closing added port {name:?}")),
+                Undo::Reopened(name, pc) => {
+                    let of = pc.ofport.expect("recorded with its ofport");
+                    self.reopen_port(&name, pc, of)
+                        .with_context(|| format!("restoring port {name:?}"))
+                }
+                Undo::Cores(old) => self
+                    .set_pmd_cores(&old)
+                    .with_context(|| format!("moving the PMDs back to cores {old:?}")),
+            };
+            if let Err(e) = r {
+                failed.push(format!("{e:#}"));
+            }
+        }
+        failed
     }
 }

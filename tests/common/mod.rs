@@ -452,6 +452,28 @@ pub fn assert_mempools_balanced(out: &str) {
     assert!(n > 0, "no mempool lines in:\n{out}");
 }
 
+/// Packets the switch sent on port `name`, from `port-show --json`.
+pub fn tx_of(ports: &serde_json::Value, name: &str) -> u64 {
+    ports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .map_or(0, |p| p["tx_packets"].as_u64().unwrap())
+}
+
+/// The port names in `port-show --json`, sorted.
+pub fn names(ports: &serde_json::Value) -> Vec<String> {
+    let mut n: Vec<String> = ports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    n.sort();
+    n
+}
+
 /// Runs `pmdswitch ctl ARGS`, which must succeed; its text answer.
 pub fn ok(sock: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&ctl_checked(sock, false, args).stdout).into_owned()
