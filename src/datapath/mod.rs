@@ -48,6 +48,10 @@ pub struct DatapathConfig {
     /// MAC learning table ageing for NORMAL, seconds.
     #[serde(default = "default_ageing")]
     pub mac_ageing_s: u64,
+    /// Let NORMAL forward frames to reserved multicast addresses (STP,
+    /// LACP, LLDP, ...), which it otherwise drops (OVS's `forward-bpdu`).
+    #[serde(default)]
+    pub forward_bpdu: bool,
 }
 
 fn default_emc_inv_prob() -> u32 {
@@ -69,6 +73,7 @@ impl Default for DatapathConfig {
             flows: Vec::new(),
             flows_file: None,
             mac_ageing_s: default_ageing(),
+            forward_bpdu: false,
         }
     }
 }

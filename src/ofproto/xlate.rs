@@ -33,7 +33,7 @@
 //! A megaflow installed by an upcall that *started* before the change must
 //! be revalidated too (compare the generation seen at translation time).
 
-use super::normal::{is_multicast, Learn, MacTable, PortSet, VlanMode};
+use super::normal::{is_multicast, is_reserved, Learn, MacTable, PortSet, VlanMode};
 use super::parse::{parse_flow, parse_match, ParseError};
 use super::rule::{Action, FlowMod};
 use super::table::{Pipeline, Rule, Selector};
@@ -47,6 +47,8 @@ pub const MAX_DEPTH: u32 = 64;
 const ETH_IP: u128 = 0x0800;
 const ETH_IPV6: u128 = 0x86dd;
 const ETH_VLAN: u16 = 0x8100;
+const ETH_QINQ: u16 = 0x88a8;
+const ETH_ARP: u128 = 0x0806;
 
 /// The result of translating one flow.
 #[derive(Clone, Debug)]
@@ -84,6 +86,9 @@ pub enum Revalidate {
 pub struct Ofproto {
     pub pipeline: Pipeline,
     pub macs: MacTable,
+    /// Whether `NORMAL` forwards frames to reserved multicast addresses
+    /// (STP, LACP, LLDP, ...), OVS's `other_config:forward-bpdu`.
+    pub forward_bpdu: bool,
     ports: PortSet,
     port_generation: u64,
 }
@@ -322,6 +327,14 @@ impl<'a> Ctx<'a> {
     }
 
     fn xlate_table(&mut self, t: u8) {
+        self.xlate_table_from(t, None)
+    }
+
+    /// Looks `t` up as if the packet came from `in_port` (when given) and
+    /// runs the rule's actions with the real in_port: OVS restores it
+    /// before the actions, so IN_PORT, NORMAL and outputs to the original
+    /// port behave as for the packet's own port.
+    fn xlate_table_from(&mut self, t: u8, in_port: Option<u32>) {
         if self.error.is_some() {
             return;
         }
@@ -333,7 +346,13 @@ impl<'a> Ctx<'a> {
         let Some(table) = of.pipeline.table(t) else {
             return;
         };
-        let Some(rule) = table.lookup(&self.flow, &mut self.wc) else {
+        let real_port = self.flow.get(Field::InPort);
+        if let Some(p) = in_port {
+            self.flow.set(Field::InPort, p.into());
+        }
+        let found = table.lookup(&self.flow, &mut self.wc);
+        self.flow.set(Field::InPort, real_port);
+        let Some(rule) = found else {
             return;
         };
         self.rules.push(rule.clone());
@@ -367,12 +386,7 @@ impl<'a> Ctx<'a> {
                 Action::Normal => self.normal(),
                 Action::GotoTable(t) => self.xlate_table(t),
                 Action::Resubmit { port, table } => {
-                    let old = self.flow.get(Field::InPort);
-                    if let Some(p) = port {
-                        self.flow.set(Field::InPort, p.into());
-                    }
-                    self.xlate_table(table.unwrap_or(self.table));
-                    self.flow.set(Field::InPort, old);
+                    self.xlate_table_from(table.unwrap_or(self.table), port)
                 }
                 Action::SetField { field, value, mask } => {
                     if self.set_prereq_ok(field) {
@@ -578,14 +592,27 @@ impl<'a> Ctx<'a> {
         };
         let tci = self.flow.get(Field::VlanTci0) as u16;
         let tagged = tci & VLAN_CFI != 0;
+        let dl_type = self.flow.get(Field::DlType) as u16;
+        if !tagged && (dl_type == ETH_VLAN || dl_type == ETH_QINQ) {
+            return; // a VLAN header cut short: OVS drops it as malformed
+        }
         let vlan = match in_mode {
             VlanMode::Trunk if tagged => tci & 0x0fff,
             VlanMode::Trunk => 0,
-            VlanMode::Access(_) if tagged => return, // tagged frame on an access port
+            // Only a priority tag (VID 0) may come in on an access port.
+            VlanMode::Access(_) if tci & 0x0fff != 0 => return,
             VlanMode::Access(v) => v,
         };
         let src = self.flow.get(Field::DlSrc) as u64;
         let dst = self.flow.get(Field::DlDst) as u64;
+        if !self.of.forward_bpdu && is_reserved(dst) {
+            return; // STP, LACP, LLDP...: neither learned nor forwarded
+        }
+        self.note_gratuitous_arp(dst);
+        if tagged && vlan == 0 {
+            // A priority tag is kept or dropped by its PCP.
+            wc_add(&mut self.wc, Field::VlanTci0, 0xe000);
+        }
         if !is_multicast(src) {
             self.learn = Some(Learn {
                 mac: src,
@@ -618,11 +645,30 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Outputs to `port` with the tag that port wants for `vlan`.
+    /// The fields OVS reads to tell a gratuitous ARP (it locks the MAC
+    /// entry it learns): the megaflow pins them as OVS's does.
+    fn note_gratuitous_arp(&mut self, dst: u64) {
+        if self.flow.get(Field::DlType) != ETH_ARP {
+            return;
+        }
+        if dst != 0xffff_ffff_ffff {
+            return;
+        }
+        wc_add(&mut self.wc, Field::NwProto, 0xff);
+        if self.flow.get(Field::NwProto) == 1 {
+            wc_add(&mut self.wc, Field::NwSrc, u128::MAX);
+            wc_add(&mut self.wc, Field::NwDst, u128::MAX);
+        }
+    }
+
+    /// Outputs to `port` with the tag that port wants for `vlan`: on a
+    /// trunk the VID and PCP (a tag with VID 0 stays while its PCP is not
+    /// 0, a priority tag), on an access port none.
     fn output_normal(&mut self, port: u32, mode: VlanMode, vlan: u16) {
         let tci = self.flow.get(Field::VlanTci0) as u16;
+        let pcp = tci & 0xe000;
         let want = match mode {
-            VlanMode::Trunk if vlan != 0 => (tci & 0xe000) | VLAN_CFI | vlan,
+            VlanMode::Trunk if vlan != 0 || pcp != 0 => pcp | VLAN_CFI | vlan,
             _ => 0,
         };
         if want == tci {

@@ -99,6 +99,7 @@ fn build_datapath(
     let ofports: Vec<Option<u32>> = ports.iter().map(|p| p.as_ref().map(|p| p.ofport)).collect();
     let mut of = Ofproto::new(PortSet::trunks(ofports.iter().flatten().copied()));
     of.macs = MacTable::new(cfg.datapath.mac_ageing_s);
+    of.forward_bpdu = cfg.datapath.forward_bpdu;
     install_rules(&mut of, rules)?;
     Ok(Shared::new(of, ofports, cfg.datapath.clone()))
 }

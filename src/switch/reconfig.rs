@@ -215,6 +215,10 @@ impl Switch {
                 "datapath.mac_ageing_s",
                 cur.datapath.mac_ageing_s == new.datapath.mac_ageing_s,
             ),
+            (
+                "datapath.forward_bpdu",
+                cur.datapath.forward_bpdu == new.datapath.forward_bpdu,
+            ),
         ] {
             if !same {
                 bail!("config: {field}: changes to it need a restart; nothing was applied");
