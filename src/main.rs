@@ -66,7 +66,10 @@ fn main() -> ExitCode {
             stats_interval,
             log,
         } => run(&config, duration, stats_interval, &log),
-        Cmd::CheckConfig { config } => match Config::load(&config) {
+        Cmd::CheckConfig { config } => match Config::load(&config)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| pmdswitch::switch::check_rules(&c))
+        {
             Ok(_) => {
                 println!("{}: ok", config.display());
                 ExitCode::SUCCESS

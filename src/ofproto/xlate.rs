@@ -208,10 +208,17 @@ const COMMIT_L2: &[Field] = &[Field::DlSrc, Field::DlDst];
 const COMMIT_L3L4: &[Field] = &[
     Field::NwSrc,
     Field::NwDst,
+    Field::Ipv6Src,
+    Field::Ipv6Dst,
+    Field::Ipv6Label,
     Field::NwTos,
     Field::NwTtl,
     Field::TpSrc,
     Field::TpDst,
+    Field::NwProto,
+    Field::ArpSha,
+    Field::ArpTha,
+    Field::NdTarget,
 ];
 
 struct Ctx<'a> {
@@ -230,6 +237,8 @@ struct Ctx<'a> {
     error: Option<&'static str>,
     /// Whether the packet arrived with a VLAN tag.
     orig_tagged: bool,
+    /// The match of the rule whose actions run (see `set_prereq_ok`).
+    rule_match: super::rule::Match,
 }
 
 /// The mask of in_port alone.
@@ -262,6 +271,7 @@ impl<'a> Ctx<'a> {
             learn: None,
             error: None,
             orig_tagged: key.get(Field::VlanTci0) & u128::from(VLAN_CFI) != 0,
+            rule_match: super::rule::Match::ANY,
         }
     }
 
@@ -356,12 +366,13 @@ impl<'a> Ctx<'a> {
             return;
         };
         self.rules.push(rule.clone());
-        let saved = self.table;
+        let saved = (self.table, self.rule_match);
         self.table = t;
+        self.rule_match = rule.m;
         self.depth += 1;
         self.do_actions(&rule.actions);
         self.depth -= 1;
-        self.table = saved;
+        (self.table, self.rule_match) = saved;
     }
 
     fn is_ip_any(&self) -> bool {
@@ -482,20 +493,54 @@ impl<'a> Ctx<'a> {
     }
 
     /// Whether the packet has `field` (un-wildcarding what that depends on).
+    ///
+    /// Two slots of the key hold two OpenFlow fields each: nw_src/nw_dst
+    /// are also ARP's spa/tpa, tp_src/tp_dst also ICMP's type/code. OVS's
+    /// OpenFlow 1.0 `mod_nw_*`/`mod_tp_*` write only the IP/TCP-UDP-SCTP
+    /// meaning; `set_field` to the ARP/ICMP meaning is accepted only in a
+    /// rule that pins ARP/ICMP (its prerequisite), where the parser
+    /// leaves no `mod_*` of the other meaning. So the rule's own match
+    /// tells which one an action means.
     fn set_prereq_ok(&mut self, field: Field) -> bool {
         let dl = self.flow.get(Field::DlType);
+        let pinned = |m: &super::rule::Match, f: Field| {
+            (m.mask.get(f) == f.full_mask()).then(|| m.key.get(f))
+        };
+        let rule_arp = pinned(&self.rule_match, Field::DlType) == Some(ETH_ARP);
+        let rule_icmp = matches!(pinned(&self.rule_match, Field::NwProto), Some(1 | 58));
+        let ip = dl == ETH_IP || dl == ETH_IPV6;
         match field {
             Field::DlSrc | Field::DlDst => true,
-            Field::NwSrc | Field::NwDst => dl == ETH_IP,
-            Field::NwTos | Field::NwTtl => dl == ETH_IP || dl == ETH_IPV6,
+            Field::NwSrc | Field::NwDst => dl == ETH_IP || (dl == ETH_ARP && rule_arp),
+            Field::NwProto | Field::ArpSha | Field::ArpTha if dl == ETH_ARP => true,
+            Field::NwTos | Field::NwTtl => ip,
+            Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Label => dl == ETH_IPV6,
             Field::TpSrc | Field::TpDst => {
-                if !(dl == ETH_IP || dl == ETH_IPV6) {
+                if !ip {
                     return false;
                 }
                 wc_add(&mut self.wc, Field::NwProto, 0xff);
                 let proto = self.flow.get(Field::NwProto);
-                matches!(proto, 6 | 17 | 132)
+                let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+                (matches!(proto, 6 | 17 | 132) || (icmp && rule_icmp))
                     && self.flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
+            }
+            Field::NdTarget | Field::ArpSha | Field::ArpTha => {
+                // ICMPv6 neighbour solicitation (SLL) or advertisement (TLL).
+                if dl != ETH_IPV6 {
+                    return false;
+                }
+                wc_add(&mut self.wc, Field::NwProto, 0xff);
+                wc_add(&mut self.wc, Field::TpSrc, 0xff);
+                wc_add(&mut self.wc, Field::TpDst, 0xff);
+                let ty = self.flow.get(Field::TpSrc);
+                self.flow.get(Field::NwProto) == 58
+                    && self.flow.get(Field::TpDst) == 0
+                    && match field {
+                        Field::ArpSha => ty == 135,
+                        Field::ArpTha => ty == 136,
+                        _ => ty == 135 || ty == 136,
+                    }
             }
             _ => false,
         }

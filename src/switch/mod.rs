@@ -147,6 +147,14 @@ fn config_rules(cfg: &Config) -> anyhow::Result<Vec<(String, String)>> {
     Ok(rules)
 }
 
+/// Checks that every rule `cfg` asks for parses, as `run` would install
+/// them (for `check-config`); returns how many there are.
+pub fn check_rules(cfg: &Config) -> anyhow::Result<usize> {
+    let rules = config_rules(cfg)?;
+    install_rules(&mut Ofproto::default(), &rules)?;
+    Ok(rules.len())
+}
+
 /// Adds `rules` to `of`; the first that does not parse is refused with
 /// where it came from.
 fn install_rules(of: &mut Ofproto, rules: &[(String, String)]) -> anyhow::Result<()> {

@@ -316,15 +316,22 @@ impl Reference<'_> {
         let Some((_, r)) = self.lookup(t, &seen) else {
             return;
         };
-        let actions = r.actions.clone();
+        let (actions, m) = (r.actions.clone(), r.m);
         self.depth += 1;
-        self.actions(t, &actions, flow);
+        self.actions(t, &actions, &m, flow);
         self.depth -= 1;
     }
 
-    fn actions(&mut self, t: u8, actions: &[Action], flow: &mut FlowKey) {
+    /// `m`: the rule's match, which says whether a rewrite of nw_src
+    /// means ARP's spa (a rule pinning ARP) and one of tp_dst ICMP's code
+    /// (a rule pinning ICMP).
+    fn actions(&mut self, t: u8, actions: &[Action], m: &Match, flow: &mut FlowKey) {
         let dl = flow.get(Field::DlType);
         let ip = dl == ETH_IP || dl == ETH_IPV6;
+        let pins =
+            |f: Field, v: &[u128]| m.mask.get(f) == f.full_mask() && v.contains(&m.key.get(f));
+        let proto = flow.get(Field::NwProto);
+        let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
         for a in actions {
             if self.failed {
                 return;
@@ -344,10 +351,13 @@ impl Reference<'_> {
                 Action::SetField { field, value, mask } => {
                     let ok = match field {
                         Field::DlSrc => true,
-                        Field::NwSrc => dl == ETH_IP,
+                        Field::NwSrc => {
+                            dl == ETH_IP || (dl == 0x0806 && pins(Field::DlType, &[0x0806]))
+                        }
                         Field::NwTos => ip,
                         _ => {
-                            ip && matches!(flow.get(Field::NwProto), 6 | 17 | 132)
+                            ip && (matches!(proto, 6 | 17 | 132)
+                                || (icmp && pins(Field::NwProto, &[1, 58])))
                                 && flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
                         }
                     };
