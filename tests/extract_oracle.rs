@@ -30,7 +30,7 @@
 
 use pmdswitch::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use pmdswitch::ofproto::parse::tcp_flag_bit;
-use pmdswitch::packet::extract::{extract, Extracted, Malformed};
+use pmdswitch::packet::extract::{extract, Extracted};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -47,14 +47,6 @@ const PCAP_IN_PORT: u32 = 0xffff;
 /// The by-design differences, by name, with the reason. [`ovs_view`]
 /// applies each to our key where it holds.
 const BY_DESIGN: &[(&str, &str)] = &[
-    (
-        "ip-version",
-        "OVS never looks at the IP version nibble: a frame of type 0x0800 \
-         (0x86dd) is parsed as IPv4 (IPv6) whatever the nibble says. We \
-         refuse a header whose version contradicts the Ethernet type \
-         (Malformed::BadIpHeader, no L3/L4 fields). Modelled: OVS's key is \
-         ours for the same frame with the nibble corrected.",
-    ),
     (
         "icmp-cross-family",
         "OVS reads ICMP type/code into tp_src/tp_dst for nw_proto 1 under \
@@ -798,25 +790,12 @@ fn ovs_printed(k: &FlowKey) -> BTreeSet<Field> {
 }
 
 /// Our key as OVS is expected to show it: the by-design rules of
-/// `BY_DESIGN` applied where they hold. Returns the key, the extraction it
-/// came from (after `ip-version`, a re-extraction) and the rules used.
+/// `BY_DESIGN` applied where they hold. Returns the key, the extraction
+/// and the rules used.
 fn ovs_view(frame: &[u8], key: &FlowKey, x: &Extracted) -> (FlowKey, Extracted, Vec<&'static str>) {
-    let (mut k, mut x) = (*key, *x);
+    let (mut k, x) = (*key, *x);
     let mut used = Vec::new();
     let l3 = x.l3_ofs as usize;
-    let ty = k.get(Field::DlType);
-    if x.malformed == Some(Malformed::BadIpHeader) {
-        let want = match ty {
-            0x0800 => 4,
-            _ => 6,
-        };
-        if frame[l3] >> 4 != want {
-            let mut fixed = frame.to_vec();
-            fixed[l3] = (want << 4) | (fixed[l3] & 0x0f);
-            x = extract(&fixed, PCAP_IN_PORT, &mut k);
-            used.push("ip-version");
-        }
-    }
     let ty = k.get(Field::DlType);
     let proto = k.get(Field::NwProto) as u8;
     let later = k.get(Field::NwFrag) & FRAG_LATER as u128 != 0;

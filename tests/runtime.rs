@@ -69,3 +69,35 @@ fn ports_come_and_go_while_traffic_flows() {
     assert_eq!(code, 0, "{err}");
     assert_mempools_balanced(&out);
 }
+
+/// A VM's first frames (DHCP, ARP) come the moment its port opens: a port
+/// added at run time must not have its queues polled before every PMD
+/// knows its OpenFlow number, or those frames meet `in_port=0` and drop.
+#[test]
+fn a_port_added_at_run_time_forwards_its_first_packets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, sock) = (dir.path().join("in.pcap"), dir.path().join("ctl"));
+    let n = 500;
+    write_pcap(&input, &numbered_frames(n));
+    let body = "[[port]]\nname = \"sink\"\ndevargs = \"net_null85,no-rx=1\"\n\
+                [datapath]\nflows = [\"in_port=2,actions=output:1\"]\n";
+    let cfg = config(dir.path(), &sock, body);
+    let sw = Running::start(&cfg, &sock);
+    let devargs = format!("devargs=net_pcap85,rx_pcap={}", input.display());
+    ok(&sock, &["add-port", "vm", &devargs, "ofport=2"]);
+    let t0 = Instant::now();
+    let mut v = sw.ctl_ok(&["port-show"]).unwrap();
+    while tx_of(&v, "sink") < n as u64 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+        v = sw.ctl_ok(&["port-show"]).unwrap();
+    }
+    let stats = sw.ctl_ok(&["pmd-stats-show"]).unwrap();
+    assert_eq!(
+        tx_of(&v, "sink"),
+        n as u64,
+        "the new port's first packets were lost; pmd-stats: {stats:#}"
+    );
+    let (code, out, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
+    assert_mempools_balanced(&out);
+}

@@ -176,6 +176,24 @@ fn malformed_configs_are_refused_with_the_place() {
     assert_eq!(code, 2);
     assert!(err.contains("port[0].rxq"), "{err}");
 
+    // A rule `run` would refuse is refused by check-config too, with the
+    // same place and reason.
+    std::fs::write(
+        &p,
+        "[[port]]\nname = \"a\"\ndevargs = \"net_null0\"\n\
+         [datapath]\nflows = [\"ip,actions=set_field:6->nw_proto,output:1\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_to_end(
+        &["check-config", p.to_str().unwrap()],
+        Duration::from_secs(10),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("datapath.flows[0]") && err.contains("nw_proto"),
+        "{err}"
+    );
+
     let (code, _, err) = run_to_end(
         &["run", "-c", "/nonexistent/x.toml"],
         Duration::from_secs(10),

@@ -52,6 +52,7 @@ fn extract(d: &[u8], in_port: u32) -> FlowKey {
         0x86dd => {
             k.set(Field::NwTos, u128::from((be16(d, l3) >> 4) & 0xff));
             k.set(Field::NwTtl, d[l3 + 7].into());
+            k.set(Field::Ipv6Label, u128::from(be32(d, l3) & 0xfffff));
             k.set(
                 Field::Ipv6Src,
                 u128::from_be_bytes(d[l3 + 8..l3 + 24].try_into().unwrap()),
@@ -256,7 +257,7 @@ fn executed_packets_match_translated_effects() {
 
 fn arb_actions(v6: bool) -> impl proptest::strategy::Strategy<Value = Vec<DpAction>> {
     use proptest::prelude::*;
-    let set = (0usize..8, any::<u128>(), any::<bool>()).prop_filter_map(
+    let set = (0usize..11, any::<u128>(), any::<bool>()).prop_filter_map(
         "field fits",
         move |(i, v, masked)| {
             let field = [
@@ -268,14 +269,24 @@ fn arb_actions(v6: bool) -> impl proptest::strategy::Strategy<Value = Vec<DpActi
                 Field::NwTtl,
                 Field::TpSrc,
                 Field::TpDst,
+                Field::Ipv6Src,
+                Field::Ipv6Dst,
+                Field::Ipv6Label,
             ][i];
-            if v6 && matches!(field, Field::NwSrc | Field::NwDst) {
+            let v6_only = matches!(field, Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Label);
+            if (v6 && matches!(field, Field::NwSrc | Field::NwDst)) || (!v6 && v6_only) {
                 return None;
             }
-            let mask = if masked {
-                (v >> 64) & field.full_mask()
+            // The flow label is 20 bits of its 32-bit slot.
+            let width = if field == Field::Ipv6Label {
+                0xfffff
             } else {
                 field.full_mask()
+            };
+            let mask = if masked {
+                v.rotate_left(64) & width
+            } else {
+                width
             };
             Some(DpAction::SetField {
                 field,

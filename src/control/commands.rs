@@ -476,10 +476,11 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
         let sum = |f: fn(&crate::pmd::stats::PortCounters) -> u64| -> u64 {
             sw.pmds.iter().map(|pmd| f(&pmd.stats.ports[i])).sum()
         };
-        let (rx, tx, txd) = (
+        let (rx, tx, txd, mtud) = (
             sum(|c| c.rx.get()),
             sum(|c| c.tx.get()),
             sum(|c| c.tx_dropped.get()),
+            sum(|c| c.tx_mtu_dropped.get()),
         );
         let dev = p.port.stats();
         let det = p.port.details();
@@ -536,7 +537,10 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
                 }
             }
         }
-        let _ = writeln!(t, "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd}");
+        let _ = writeln!(
+            t,
+            "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd} (over MTU: {mtud})"
+        );
         let _ = writeln!(
             t,
             "  device: rx {} tx {} rx_missed {} rx_errors {} tx_errors {} rx_nombuf {}",
@@ -556,6 +560,7 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             "rx_packets": rx,
             "tx_packets": tx,
             "tx_dropped": txd,
+            "tx_mtu_dropped": mtud,
             "device": dev,
         }));
     }

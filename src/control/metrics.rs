@@ -117,6 +117,12 @@ pub fn render(sw: &Switch) -> String {
         "counter",
         per_port(|c| c.tx_dropped.get()),
     );
+    metric(
+        "port_tx_mtu_dropped_total",
+        "Packets longer than the port's MTU allows (counted in tx_dropped too).",
+        "counter",
+        per_port(|c| c.tx_mtu_dropped.get()),
+    );
     let dev: Vec<_> = ports
         .iter()
         .map(|(_, p)| (p.name.clone(), p.port.stats()))

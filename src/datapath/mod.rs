@@ -56,6 +56,10 @@ pub struct DatapathConfig {
     /// are translated and executed but their megaflows are not kept.
     #[serde(default = "default_flow_limit")]
     pub flow_limit: usize,
+    /// Let NORMAL forward frames to reserved multicast addresses (STP,
+    /// LACP, LLDP, ...), which it otherwise drops (OVS's `forward-bpdu`).
+    #[serde(default)]
+    pub forward_bpdu: bool,
 }
 
 fn default_emc_inv_prob() -> u32 {
@@ -85,6 +89,7 @@ impl Default for DatapathConfig {
             mac_ageing_s: default_ageing(),
             max_idle_ms: default_max_idle_ms(),
             flow_limit: default_flow_limit(),
+            forward_bpdu: false,
         }
     }
 }

@@ -237,6 +237,13 @@ impl Pipeline for Datapath {
         let n = burst.len();
         let now = out.now();
         let in_port = self.ofport_of_slot.get(in_slot).copied().unwrap_or(0);
+        if in_port == 0 {
+            // A queue polled before this PMD knows its port's number (the
+            // switch orders things so that it is not): a megaflow for "no
+            // port" would outlive the gap, so these are not classified.
+            stats.drop(DropReason::UpcallFailed, burst.free_all() as u64);
+            return;
+        }
         let mut flow = [NO_FLOW; BURST_SIZE];
         let mut clock = StageClock::start(stats);
         let simple = self.classify_simple(burst.as_slice(), in_slot, in_port, &mut flow);

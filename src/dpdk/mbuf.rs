@@ -39,6 +39,13 @@ impl Mbuf {
         self.raw().data_len as usize
     }
 
+    /// The whole packet's length, every segment counted: a driver may
+    /// chain segments for a frame larger than one buffer (`net_pcap` does).
+    #[inline(always)]
+    pub fn pkt_len(&self) -> usize {
+        self.raw().pkt_len as usize
+    }
+
     /// Whether the packet has no bytes.
     #[inline(always)]
     pub fn is_empty(&self) -> bool {
@@ -281,6 +288,27 @@ impl MbufBurst {
             next: 0,
             end: len,
         }
+    }
+
+    /// Frees the mbufs longer than `max` bytes ([`Mbuf::pkt_len`]),
+    /// keeping the order of the others; returns how many were freed.
+    pub fn drop_longer_than(&mut self, max: usize) -> usize {
+        let n = self.len;
+        self.len = 0;
+        let mut kept = 0;
+        for i in 0..n {
+            // SAFETY: slot i < n was initialised and is read exactly once;
+            // len is 0 meanwhile, so nothing else reads or frees it.
+            let m = unsafe { self.bufs[i].assume_init_read() };
+            if m.pkt_len() > max {
+                drop(m);
+            } else {
+                self.bufs[kept].write(m);
+                kept += 1;
+            }
+        }
+        self.len = kept;
+        n - kept
     }
 
     /// Frees every mbuf held, in one bulk call; returns how many.

@@ -15,9 +15,12 @@ pub enum DpAction {
     /// Sends the packet (a clone when more outputs follow) to a port.
     Output(u32),
     /// Rewrites the bits of `field` selected by `mask` with `value`
-    /// (right-aligned, already masked). Supported fields: `DlSrc`, `DlDst`,
-    /// `NwSrc`, `NwDst` (IPv4), `NwTos`, `NwTtl` (IPv4/IPv6), `TpSrc`,
-    /// `TpDst` (TCP/UDP/SCTP). Checksums are kept valid.
+    /// (right-aligned, already masked). Supported fields: `DlSrc`, `DlDst`;
+    /// `NwSrc`, `NwDst` (IPv4, or ARP's spa/tpa), `NwProto` (ARP's
+    /// opcode), `ArpSha`, `ArpTha` (ARP, or ND's SLL/TLL options);
+    /// `Ipv6Src`, `Ipv6Dst`, `Ipv6Label`, `NdTarget`; `NwTos`, `NwTtl`
+    /// (IPv4/IPv6); `TpSrc`, `TpDst` (TCP/UDP/SCTP ports, ICMP/ICMPv6
+    /// type and code). Checksums are kept valid as OVS keeps them.
     SetField {
         field: Field,
         value: u128,
@@ -162,10 +165,13 @@ fn execute_one<P: PacketBuf, S: OutputSink<P>>(
 
 const ETH_TYPE_IPV4: u16 = 0x0800;
 const ETH_TYPE_IPV6: u16 = 0x86dd;
+const ETH_TYPE_ARP: u16 = 0x0806;
 const ETH_TYPE_VLAN: u16 = 0x8100;
 const ETH_TYPE_QINQ: u16 = 0x88a8;
+const IPPROTO_ICMP: u8 = 1;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
+const IPPROTO_ICMPV6: u8 = 58;
 const IPPROTO_SCTP: u8 = 132;
 
 /// Header offsets of a packet, as far as the actions need them.
@@ -345,6 +351,23 @@ fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
                 d[off + i] = (d[off + i] & !m) | ((value >> sh) as u8 & m);
             }
         }
+        Field::NwSrc | Field::NwDst | Field::NwProto | Field::ArpSha | Field::ArpTha
+            if o.eth_type == ETH_TYPE_ARP =>
+        {
+            set_arp(d, o.eth_type_off + 2, field, value, mask)
+        }
+        Field::ArpSha | Field::ArpTha | Field::NdTarget => set_nd(d, &o, field, value, mask),
+        Field::Ipv6Src | Field::Ipv6Dst if o.eth_type == ETH_TYPE_IPV6 => {
+            let Some(l3) = o.l3 else { return };
+            set_ipv6_addr(d, &o, l3, field == Field::Ipv6Src, value, mask);
+        }
+        Field::Ipv6Label => {
+            if let (ETH_TYPE_IPV6, Some(l3)) = (o.eth_type, o.l3) {
+                let m = mask as u32 & 0xfffff;
+                let w = (rd32(d, l3) & !m) | (value as u32 & m);
+                d[l3..l3 + 4].copy_from_slice(&w.to_be_bytes());
+            }
+        }
         Field::NwSrc | Field::NwDst if o.eth_type == ETH_TYPE_IPV4 => {
             let Some(l3) = o.l3 else { return };
             let off = l3 + if field == Field::NwSrc { 12 } else { 16 };
@@ -392,6 +415,9 @@ fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
             _ => {}
         },
         Field::TpSrc | Field::TpDst => {
+            if set_icmp(d, &o, field == Field::TpSrc, value as u8, mask as u8) {
+                return;
+            }
             let Some((l4, proto)) = o.l4_header(d) else {
                 return;
             };
@@ -406,6 +432,184 @@ fn set_field<P: PacketBuf>(pkt: &mut P, field: Field, value: u128, mask: u128) {
             }
         }
         _ => {}
+    }
+}
+
+/// Writes `value` under `mask` into the `n`-byte big-endian field at
+/// `off`; returns the old and new bytes (16 at most).
+fn write_masked(
+    d: &mut [u8],
+    off: usize,
+    n: usize,
+    value: u128,
+    mask: u128,
+) -> ([u8; 16], [u8; 16]) {
+    let (mut old, mut new) = ([0u8; 16], [0u8; 16]);
+    for i in 0..n {
+        let sh = 8 * (n - 1 - i);
+        let m = (mask >> sh) as u8;
+        old[i] = d[off + i];
+        d[off + i] = (d[off + i] & !m) | ((value >> sh) as u8 & m);
+        new[i] = d[off + i];
+    }
+    (old, new)
+}
+
+/// Applies a change of `n` bytes (even) to the checksum at `c`.
+fn csum_replace_bytes(d: &mut [u8], c: usize, old: &[u8], new: &[u8]) {
+    let mut sum = rd16(d, c);
+    for (o, n) in old.chunks(2).zip(new.chunks(2)) {
+        sum = csum_replace16(sum, rd16(o, 0), rd16(n, 0));
+    }
+    wr16(d, c, sum);
+}
+
+/// ARP (Ethernet/IPv4 only, as extraction reads it): opcode, sender and
+/// target addresses. No checksum.
+fn set_arp(d: &mut [u8], arp: usize, field: Field, value: u128, mask: u128) {
+    if d.len() < arp + 28
+        || rd16(d, arp) != 1
+        || rd16(d, arp + 2) != ETH_TYPE_IPV4
+        || d[arp + 4] != 6
+        || d[arp + 5] != 4
+    {
+        return;
+    }
+    let (off, n) = match field {
+        // The key holds the opcode's low byte (OVS writes all 16 bits).
+        Field::NwProto => (arp + 6, 2),
+        Field::ArpSha => (arp + 8, 6),
+        Field::NwSrc => (arp + 14, 4),
+        Field::ArpTha => (arp + 18, 6),
+        _ => (arp + 24, 4),
+    };
+    let mask = if field == Field::NwProto {
+        0xffff
+    } else {
+        mask
+    };
+    write_masked(d, off, n, value, mask);
+}
+
+/// What OVS's `packet_rh_present` finds walking IPv6 extension headers:
+/// the protocol it stops at, whether L4 checksums are to be updated at
+/// all (not when a fragment header says this is not a first fragment
+/// with more to come), and whether a routing header with segments left
+/// is present (then the destination is not the final one: no update for
+/// it, and the walk stops with protocol 43).
+fn ipv6_csum_policy(ip: &[u8], l4: usize) -> (u8, bool, bool) {
+    let (mut next, mut p, mut csum) = (ip[6], 40usize, true);
+    loop {
+        if !matches!(next, 0 | 43 | 44 | 51 | 60) {
+            return (next, csum, false);
+        }
+        if l4.saturating_sub(p) < 8 || ip.len() < p + 8 {
+            return (next, csum, false);
+        }
+        let len = match next {
+            51 => (ip[p + 1] as usize + 2) * 4,
+            44 => {
+                let offlg = rd16(ip, p + 2);
+                csum = offlg & 0xfff8 == 0 && offlg & 1 != 0;
+                8
+            }
+            43 if ip[p + 3] > 0 => return (43, csum, true),
+            _ => (ip[p + 1] as usize + 1) * 8,
+        };
+        next = ip[p];
+        if l4 - p < len {
+            return (next, csum, false);
+        }
+        p += len;
+    }
+}
+
+/// An IPv6 source or destination address, with the TCP/UDP/ICMPv6
+/// checksum over the pseudo header updated as OVS does it.
+fn set_ipv6_addr(d: &mut [u8], o: &Offsets, l3: usize, src: bool, value: u128, mask: u128) {
+    let off = l3 + if src { 8 } else { 24 };
+    let (old, new) = write_masked(d, off, 16, value, mask);
+    if old == new {
+        return;
+    }
+    // Where the extension headers end: L4, or the datagram's end.
+    let l4 = o.l4.map_or(o.l3_end, |x| x.0);
+    let (proto, csum, rh) = ipv6_csum_policy(&d[l3..o.l3_end], l4 - l3);
+    if !csum || (rh && !src) {
+        return;
+    }
+    let Some((l4, _)) = o.l4 else { return };
+    let size = o.l3_end - l4;
+    let c = match proto {
+        IPPROTO_TCP if size >= 20 => l4 + 16,
+        IPPROTO_UDP if size >= 8 => {
+            if rd16(d, l4 + 6) == 0 {
+                return;
+            }
+            l4 + 6
+        }
+        IPPROTO_ICMPV6 if size >= 4 => l4 + 2,
+        _ => return,
+    };
+    csum_replace_bytes(d, c, &old, &new);
+    if proto == IPPROTO_UDP && rd16(d, c) == 0 {
+        wr16(d, c, 0xffff);
+    }
+}
+
+/// ICMP / ICMPv6 type (`tp_src`) or code (`tp_dst`) with the checksum
+/// updated; false when the packet is not ICMP of its IP version.
+fn set_icmp(d: &mut [u8], o: &Offsets, ty: bool, value: u8, mask: u8) -> bool {
+    let Some((l4, proto)) = o.l4 else {
+        return false;
+    };
+    let icmp = match o.eth_type {
+        ETH_TYPE_IPV4 => proto == IPPROTO_ICMP,
+        _ => proto == IPPROTO_ICMPV6,
+    };
+    if !icmp {
+        return false;
+    }
+    if o.l3_end >= l4 + 8 {
+        let old = rd16(d, l4);
+        let i = l4 + usize::from(!ty);
+        d[i] = (d[i] & !mask) | (value & mask);
+        let new = rd16(d, l4);
+        let c = csum_replace16(rd16(d, l4 + 2), old, new);
+        wr16(d, l4 + 2, c);
+    }
+    true
+}
+
+/// Neighbour discovery: the target address, and the first link-layer
+/// address option (SLL for `ArpSha`, TLL for `ArpTha`; OVS stops at the
+/// first of either), with the ICMPv6 checksum updated.
+fn set_nd(d: &mut [u8], o: &Offsets, field: Field, value: u128, mask: u128) {
+    let (ETH_TYPE_IPV6, Some((l4, IPPROTO_ICMPV6))) = (o.eth_type, o.l4) else {
+        return;
+    };
+    let end = o.l3_end;
+    if end < l4 + 24 || !matches!(d[l4], 135 | 136) || d[l4 + 1] != 0 {
+        return;
+    }
+    let off = if field == Field::NdTarget {
+        Some((l4 + 8, 16))
+    } else {
+        let mut p = l4 + 24;
+        let mut found = None;
+        while end >= p + 8 && d[p + 1] != 0 && end >= p + d[p + 1] as usize * 8 {
+            if matches!(d[p], 1 | 2) && d[p + 1] == 1 {
+                let want = if field == Field::ArpSha { 1 } else { 2 };
+                found = (d[p] == want).then_some((p + 2, 6));
+                break;
+            }
+            p += d[p + 1] as usize * 8;
+        }
+        found
+    };
+    if let Some((off, n)) = off {
+        let (old, new) = write_masked(d, off, n, value, mask);
+        csum_replace_bytes(d, l4 + 2, &old[..n], &new[..n]);
     }
 }
 

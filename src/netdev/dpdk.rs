@@ -1,6 +1,6 @@
 //! A DPDK ethdev port: a physical NIC or any DPDK virtual device.
 use super::mempools::MempoolRegistry;
-use super::{Port, PortQueues, RxPoll, TxSend};
+use super::{MtuLimited, Port, PortQueues, RxPoll, TxSend};
 use crate::config::PortConfig;
 use crate::dpdk::{EthPort, MbufBurst, Mempool, PortStats, RxQueue, TxQueue};
 use std::sync::Arc;
@@ -63,6 +63,7 @@ impl Port for DpdkPort {
 
     fn take_queues(&mut self, n_pmds: usize) -> Option<PortQueues> {
         let (rx, tx) = self.eth.take_queues(n_pmds)?;
+        let mtu = self.cfg.mtu;
         Some(PortQueues {
             rx: rx
                 .into_iter()
@@ -70,7 +71,7 @@ impl Port for DpdkPort {
                 .collect(),
             tx: tx
                 .into_iter()
-                .map(|q| Box::new(q) as Box<dyn TxSend>)
+                .map(|q| Box::new(MtuLimited::new(q, mtu)) as Box<dyn TxSend>)
                 .collect(),
         })
     }

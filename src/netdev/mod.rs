@@ -19,6 +19,41 @@ pub trait RxPoll: Send {
 pub trait TxSend: Send {
     /// Sends from the front of `burst`; what was not sent stays at the front.
     fn tx_burst(&mut self, burst: &mut MbufBurst) -> usize;
+    /// The longest frame the port may send (CRC excluded); longer ones are
+    /// dropped and counted before `tx_burst`.
+    fn max_frame_len(&self) -> usize {
+        usize::MAX
+    }
+}
+
+/// Ethernet header and CRC: what a frame adds to the MTU. OVS-DPDK sends a
+/// frame of up to MTU + 18 bytes (CRC excluded, whatever VLAN tags it has).
+pub const MTU_OVERHEAD: usize = 18;
+
+/// A tx queue of a port with an MTU.
+pub struct MtuLimited<T> {
+    q: T,
+    max: usize,
+}
+
+impl<T> MtuLimited<T> {
+    /// `q`, sending frames of up to `mtu` + [`MTU_OVERHEAD`] bytes.
+    pub fn new(q: T, mtu: u16) -> Self {
+        MtuLimited {
+            q,
+            max: usize::from(mtu) + MTU_OVERHEAD,
+        }
+    }
+}
+
+impl<T: TxSend> TxSend for MtuLimited<T> {
+    #[inline]
+    fn tx_burst(&mut self, burst: &mut MbufBurst) -> usize {
+        self.q.tx_burst(burst)
+    }
+    fn max_frame_len(&self) -> usize {
+        self.max
+    }
 }
 
 /// The queues a port hands to the PMDs: every rx queue once, and one tx

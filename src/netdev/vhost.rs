@@ -1,6 +1,6 @@
 //! vhost-user ports: the VM side of the switch, server or client mode.
 use super::mempools::MempoolRegistry;
-use super::{Port, PortQueues, RxPoll, TxSend};
+use super::{MtuLimited, Port, PortQueues, RxPoll, TxSend};
 use crate::config::{parse_mode, PortConfig, PortType};
 use crate::dpdk::vhost::{VhostDriver, VhostOptions, VhostRxQueue, VhostTxQueue, FEATURE_NAMES};
 use crate::dpdk::{MbufBurst, Mempool, PortStats};
@@ -33,6 +33,8 @@ pub struct VhostPort {
     pool: Arc<Mempool>,
     name: String,
     taken: bool,
+    /// The port's MTU (what it may send: MTU + 18 bytes).
+    mtu: u16,
 }
 
 impl VhostPort {
@@ -87,6 +89,7 @@ impl VhostPort {
             pool,
             name: cfg.name.clone(),
             taken: false,
+            mtu: cfg.mtu,
         })
     }
 }
@@ -153,7 +156,9 @@ impl Port for VhostPort {
                 .map(|q| Box::new(self.driver.rx_queue(q, self.pool.clone())) as Box<dyn RxPoll>)
                 .collect(),
             tx: (0..n_pmds.max(1))
-                .map(|i| Box::new(self.driver.tx_queue(i)) as Box<dyn TxSend>)
+                .map(|i| {
+                    Box::new(MtuLimited::new(self.driver.tx_queue(i), self.mtu)) as Box<dyn TxSend>
+                })
                 .collect(),
         })
     }

@@ -177,6 +177,31 @@ impl MacTable {
     }
 }
 
+/// Whether a MAC is one of the reserved protocol addresses OVS's `NORMAL`
+/// never forwards without `forward-bpdu`: IEEE 802.1D's 01:80:c2:00:00:0x
+/// (STP, pause, LACP, 802.1X, LLDP ...) and the Extreme and Cisco protocol
+/// addresses OVS lists beside them.
+pub fn is_reserved(mac: u64) -> bool {
+    const OTHERS: [u64; 15] = [
+        0x00e0_2b00_0000, // EDP
+        0x00e0_2b00_0004, // EAPS
+        0x00e0_2b00_0006, // EAPS
+        0x0100_0c00_0000, // ISL
+        0x0100_0ccc_cccc, // CDP, VTP, DTP, PAgP, UDLD
+        0x0100_0ccc_cccd, // PVST+
+        0x0100_0ccd_cdcd, // STP UplinkFast
+        0x0100_0ccc_ccc0, // Cisco CFM
+        0x0100_0ccc_ccc1,
+        0x0100_0ccc_ccc2,
+        0x0100_0ccc_ccc3,
+        0x0100_0ccc_ccc4,
+        0x0100_0ccc_ccc5,
+        0x0100_0ccc_ccc6,
+        0x0100_0ccc_ccc7,
+    ];
+    mac & !0xf == 0x0180_c200_0000 || OTHERS.contains(&mac)
+}
+
 /// Whether a MAC (48 bits, right-aligned) is multicast or broadcast.
 pub fn is_multicast(mac: u64) -> bool {
     (mac >> 40) & 1 == 1

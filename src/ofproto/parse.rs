@@ -636,12 +636,30 @@ fn parse_actions(s: &str, base: usize, table: u8, m: &Match) -> Result<Vec<Actio
             continue;
         }
         let a = parse_action(pos, tok, table, m)?;
+        if noop_in_match(tok, m) {
+            continue;
+        }
         if matches!(a, Action::GotoTable(_)) && !last {
             return err(pos, "goto_table must be the last action");
         }
         out.push(a);
     }
     Ok(out)
+}
+
+/// OpenFlow 1.0's `mod_nw_src`/`mod_nw_dst` write only IPv4 and
+/// `mod_tp_src`/`mod_tp_dst` only TCP/UDP/SCTP: in a rule that pins ARP
+/// (ICMP) they never do anything in OVS. Dropping them keeps the key slot
+/// they share with ARP's addresses (ICMP's type and code) unambiguous:
+/// in such a rule a rewrite of that slot means the ARP (ICMP) field.
+fn noop_in_match(tok: &str, m: &Match) -> bool {
+    let pinned = |f: Field| (m.mask.get(f) == f.full_mask()).then(|| m.key.get(f));
+    let name = key_value(tok).0.to_ascii_lowercase();
+    match name.as_str() {
+        "mod_nw_src" | "mod_nw_dst" => pinned(Field::DlType) == Some(ETH_ARP),
+        "mod_tp_src" | "mod_tp_dst" => matches!(pinned(Field::NwProto), Some(1 | 58)),
+        _ => false,
+    }
 }
 
 fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, ParseError> {
@@ -723,6 +741,8 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
         "mod_tp_src" => set(Field::TpSrc)?,
         "mod_tp_dst" => set(Field::TpDst)?,
         "mod_nw_tos" => dscp_action(vpos, name, val, false)?,
+        "mod_nw_ecn" => ecn_action(vpos, name, val)?,
+        "mod_nw_ttl" => set(Field::NwTtl)?,
         "dec_ttl" if val.is_none() => Action::DecTtl,
         "strip_vlan" | "pop_vlan" if val.is_none() => Action::PopVlan,
         "push_vlan" => {
@@ -784,21 +804,28 @@ fn dscp_action(
     })
 }
 
-/// `set_field:VALUE->FIELD` for the fields the datapath can rewrite; the
-/// field's prerequisites must be in the rule's match (OVS checks this too).
+/// `set_field:VALUE[/MASK]->FIELD` for every field of the key OVS lets
+/// set_field write; the field's prerequisites must be in the rule's match
+/// (OVS checks this too). Read-only fields (`dl_type`, `nw_proto`,
+/// `nw_frag`, `tcp_flags`, `in_port`) are refused.
 fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseError> {
     let Some((v, f)) = arg.split_once("->") else {
         return err(pos, "set_field needs 'VALUE->FIELD'");
     };
     let fpos = pos + v.len() + 2;
     let (a, pre) = match f {
-        "vlan_vid" => (
-            Action::SetVlanVid {
-                vid: vid_arg(pos, f, Some(v))?,
-                push_if_needed: false,
-            },
-            Prereq::None,
-        ),
+        // OpenFlow 1.3 writes the VID with OFPVID_PRESENT (0x1000); OVS's
+        // text form adds it when absent.
+        "vlan_vid" => {
+            let vid: u16 = num_in(pos, f, Some(v))?;
+            (
+                Action::SetVlanVid {
+                    vid: vid_arg(pos, f, Some(&(vid & !VLAN_CFI).to_string()))?,
+                    push_if_needed: false,
+                },
+                Prereq::None,
+            )
+        }
         "vlan_pcp" => (
             Action::SetVlanPcp {
                 pcp: pcp_arg(pos, f, Some(v))?,
@@ -808,9 +835,8 @@ fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseErro
         ),
         "nw_tos" => (dscp_action(pos, f, Some(v), false)?, Prereq::IpAny),
         "ip_dscp" => (dscp_action(pos, f, Some(v), true)?, Prereq::IpAny),
-        "nw_ttl" => (set_full(pos, Field::NwTtl, v)?, Prereq::IpAny),
-        "dl_src" | "eth_src" => (set_full(pos, Field::DlSrc, v)?, Prereq::None),
-        "dl_dst" | "eth_dst" => (set_full(pos, Field::DlDst, v)?, Prereq::None),
+        "ip_ecn" | "nw_ecn" => (ecn_action(pos, f, Some(v))?, Prereq::IpAny),
+        // An IPv4 address for set_field is the IP header's, never ARP's.
         "nw_src" | "ip_src" => (set_full(pos, Field::NwSrc, v)?, Prereq::Ip),
         "nw_dst" | "ip_dst" => (set_full(pos, Field::NwDst, v)?, Prereq::Ip),
         "tp_src" | "tp_dst" => (
@@ -825,43 +851,24 @@ fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseErro
             )?,
             Prereq::Proto(TCP_UDP_SCTP),
         ),
-        "tcp_src" | "tcp_dst" => (
-            set_full(
-                pos,
-                if f == "tcp_src" {
-                    Field::TpSrc
-                } else {
-                    Field::TpDst
-                },
-                v,
-            )?,
-            Prereq::Proto(&[6]),
-        ),
-        "udp_src" | "udp_dst" => (
-            set_full(
-                pos,
-                if f == "udp_src" {
-                    Field::TpSrc
-                } else {
-                    Field::TpDst
-                },
-                v,
-            )?,
-            Prereq::Proto(&[17]),
-        ),
-        "sctp_src" | "sctp_dst" => (
-            set_full(
-                pos,
-                if f == "sctp_src" {
-                    Field::TpSrc
-                } else {
-                    Field::TpDst
-                },
-                v,
-            )?,
-            Prereq::Proto(&[132]),
-        ),
-        _ => return err(fpos, format!("set_field: unsupported field '{f}'")),
+        "in_port" | "dl_type" | "eth_type" | "nw_proto" | "ip_proto" => {
+            return err(
+                fpos,
+                format!("set_field: unsupported field '{f}' (read-only)"),
+            )
+        }
+        _ => match match_field(f) {
+            Some((field, pre)) => {
+                let (value, mask) = parse_value(field, v).or_else(|e| err(pos, e))?;
+                let max = narrow_field_max(f).unwrap_or(field.full_mask());
+                if value > max {
+                    return err(pos, format!("bad value {value} for '{f}'"));
+                }
+                let mask = mask & max;
+                (Action::SetField { field, value, mask }, pre)
+            }
+            None => return err(fpos, format!("set_field: unsupported field '{f}'")),
+        },
     };
     check_prereq(pre, m).or_else(|need| {
         err(
@@ -870,6 +877,28 @@ fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseErro
         )
     })?;
     Ok(a)
+}
+
+/// The largest value of a field narrower than its slot in the key.
+fn narrow_field_max(name: &str) -> Option<u128> {
+    match name {
+        "icmp_type" | "icmp_code" | "icmpv6_type" | "icmpv6_code" | "arp_op" => Some(0xff),
+        "ipv6_label" => Some(0xfffff),
+        _ => None,
+    }
+}
+
+/// `mod_nw_ecn:N` / set_field to `ip_ecn`: the two ECN bits, DSCP kept.
+fn ecn_action(pos: usize, name: &str, val: Option<&str>) -> Result<Action, ParseError> {
+    let v: u8 = num_in(pos, name, val)?;
+    if v > 3 {
+        return err(pos, format!("bad value {v} for '{name}' (ECN is 2 bits)"));
+    }
+    Ok(Action::SetField {
+        field: Field::NwTos,
+        value: v.into(),
+        mask: 0x03,
+    })
 }
 
 fn set_full(pos: usize, f: Field, v: &str) -> Result<Action, ParseError> {

@@ -25,7 +25,7 @@
 //! answers the command only after every PMD acknowledged the change through
 //! its mailbox, so no packet uses the old actions after the answer.
 
-use super::normal::{is_multicast, Learn, MacTable, PortSet, VlanMode};
+use super::normal::{is_multicast, is_reserved, Learn, MacTable, PortSet, VlanMode};
 use super::parse::{parse_flow, parse_match, ParseError};
 use super::rule::{Action, FlowMod};
 use super::table::{Pipeline, Rule, Selector};
@@ -39,6 +39,8 @@ pub const MAX_DEPTH: u32 = 64;
 const ETH_IP: u128 = 0x0800;
 const ETH_IPV6: u128 = 0x86dd;
 const ETH_VLAN: u16 = 0x8100;
+const ETH_QINQ: u16 = 0x88a8;
+const ETH_ARP: u128 = 0x0806;
 
 /// The result of translating one flow.
 #[derive(Clone, Debug)]
@@ -76,6 +78,9 @@ pub enum Revalidate {
 pub struct Ofproto {
     pub pipeline: Pipeline,
     pub macs: MacTable,
+    /// Whether `NORMAL` forwards frames to reserved multicast addresses
+    /// (STP, LACP, LLDP, ...), OVS's `other_config:forward-bpdu`.
+    pub forward_bpdu: bool,
     ports: PortSet,
     port_generation: u64,
 }
@@ -195,10 +200,17 @@ const COMMIT_L2: &[Field] = &[Field::DlSrc, Field::DlDst];
 const COMMIT_L3L4: &[Field] = &[
     Field::NwSrc,
     Field::NwDst,
+    Field::Ipv6Src,
+    Field::Ipv6Dst,
+    Field::Ipv6Label,
     Field::NwTos,
     Field::NwTtl,
     Field::TpSrc,
     Field::TpDst,
+    Field::NwProto,
+    Field::ArpSha,
+    Field::ArpTha,
+    Field::NdTarget,
 ];
 
 struct Ctx<'a> {
@@ -217,6 +229,8 @@ struct Ctx<'a> {
     error: Option<&'static str>,
     /// Whether the packet arrived with a VLAN tag.
     orig_tagged: bool,
+    /// The match of the rule whose actions run (see `set_prereq_ok`).
+    rule_match: super::rule::Match,
 }
 
 /// The mask of in_port alone.
@@ -249,6 +263,7 @@ impl<'a> Ctx<'a> {
             learn: None,
             error: None,
             orig_tagged: key.get(Field::VlanTci0) & u128::from(VLAN_CFI) != 0,
+            rule_match: super::rule::Match::ANY,
         }
     }
 
@@ -314,6 +329,14 @@ impl<'a> Ctx<'a> {
     }
 
     fn xlate_table(&mut self, t: u8) {
+        self.xlate_table_from(t, None)
+    }
+
+    /// Looks `t` up as if the packet came from `in_port` (when given) and
+    /// runs the rule's actions with the real in_port: OVS restores it
+    /// before the actions, so IN_PORT, NORMAL and outputs to the original
+    /// port behave as for the packet's own port.
+    fn xlate_table_from(&mut self, t: u8, in_port: Option<u32>) {
         if self.error.is_some() {
             return;
         }
@@ -325,16 +348,23 @@ impl<'a> Ctx<'a> {
         let Some(table) = of.pipeline.table(t) else {
             return;
         };
-        let Some(rule) = table.lookup(&self.flow, &mut self.wc) else {
+        let real_port = self.flow.get(Field::InPort);
+        if let Some(p) = in_port {
+            self.flow.set(Field::InPort, p.into());
+        }
+        let found = table.lookup(&self.flow, &mut self.wc);
+        self.flow.set(Field::InPort, real_port);
+        let Some(rule) = found else {
             return;
         };
         self.rules.push(rule.clone());
-        let saved = self.table;
+        let saved = (self.table, self.rule_match);
         self.table = t;
+        self.rule_match = rule.m;
         self.depth += 1;
         self.do_actions(&rule.actions);
         self.depth -= 1;
-        self.table = saved;
+        (self.table, self.rule_match) = saved;
     }
 
     fn is_ip_any(&self) -> bool {
@@ -359,12 +389,7 @@ impl<'a> Ctx<'a> {
                 Action::Normal => self.normal(),
                 Action::GotoTable(t) => self.xlate_table(t),
                 Action::Resubmit { port, table } => {
-                    let old = self.flow.get(Field::InPort);
-                    if let Some(p) = port {
-                        self.flow.set(Field::InPort, p.into());
-                    }
-                    self.xlate_table(table.unwrap_or(self.table));
-                    self.flow.set(Field::InPort, old);
+                    self.xlate_table_from(table.unwrap_or(self.table), port)
                 }
                 Action::SetField { field, value, mask } => {
                     if self.set_prereq_ok(field) {
@@ -460,20 +485,54 @@ impl<'a> Ctx<'a> {
     }
 
     /// Whether the packet has `field` (un-wildcarding what that depends on).
+    ///
+    /// Two slots of the key hold two OpenFlow fields each: nw_src/nw_dst
+    /// are also ARP's spa/tpa, tp_src/tp_dst also ICMP's type/code. OVS's
+    /// OpenFlow 1.0 `mod_nw_*`/`mod_tp_*` write only the IP/TCP-UDP-SCTP
+    /// meaning; `set_field` to the ARP/ICMP meaning is accepted only in a
+    /// rule that pins ARP/ICMP (its prerequisite), where the parser
+    /// leaves no `mod_*` of the other meaning. So the rule's own match
+    /// tells which one an action means.
     fn set_prereq_ok(&mut self, field: Field) -> bool {
         let dl = self.flow.get(Field::DlType);
+        let pinned = |m: &super::rule::Match, f: Field| {
+            (m.mask.get(f) == f.full_mask()).then(|| m.key.get(f))
+        };
+        let rule_arp = pinned(&self.rule_match, Field::DlType) == Some(ETH_ARP);
+        let rule_icmp = matches!(pinned(&self.rule_match, Field::NwProto), Some(1 | 58));
+        let ip = dl == ETH_IP || dl == ETH_IPV6;
         match field {
             Field::DlSrc | Field::DlDst => true,
-            Field::NwSrc | Field::NwDst => dl == ETH_IP,
-            Field::NwTos | Field::NwTtl => dl == ETH_IP || dl == ETH_IPV6,
+            Field::NwSrc | Field::NwDst => dl == ETH_IP || (dl == ETH_ARP && rule_arp),
+            Field::NwProto | Field::ArpSha | Field::ArpTha if dl == ETH_ARP => true,
+            Field::NwTos | Field::NwTtl => ip,
+            Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Label => dl == ETH_IPV6,
             Field::TpSrc | Field::TpDst => {
-                if !(dl == ETH_IP || dl == ETH_IPV6) {
+                if !ip {
                     return false;
                 }
                 wc_add(&mut self.wc, Field::NwProto, 0xff);
                 let proto = self.flow.get(Field::NwProto);
-                matches!(proto, 6 | 17 | 132)
+                let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+                (matches!(proto, 6 | 17 | 132) || (icmp && rule_icmp))
                     && self.flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
+            }
+            Field::NdTarget | Field::ArpSha | Field::ArpTha => {
+                // ICMPv6 neighbour solicitation (SLL) or advertisement (TLL).
+                if dl != ETH_IPV6 {
+                    return false;
+                }
+                wc_add(&mut self.wc, Field::NwProto, 0xff);
+                wc_add(&mut self.wc, Field::TpSrc, 0xff);
+                wc_add(&mut self.wc, Field::TpDst, 0xff);
+                let ty = self.flow.get(Field::TpSrc);
+                self.flow.get(Field::NwProto) == 58
+                    && self.flow.get(Field::TpDst) == 0
+                    && match field {
+                        Field::ArpSha => ty == 135,
+                        Field::ArpTha => ty == 136,
+                        _ => ty == 135 || ty == 136,
+                    }
             }
             _ => false,
         }
@@ -570,14 +629,27 @@ impl<'a> Ctx<'a> {
         };
         let tci = self.flow.get(Field::VlanTci0) as u16;
         let tagged = tci & VLAN_CFI != 0;
+        let dl_type = self.flow.get(Field::DlType) as u16;
+        if !tagged && (dl_type == ETH_VLAN || dl_type == ETH_QINQ) {
+            return; // a VLAN header cut short: OVS drops it as malformed
+        }
         let vlan = match in_mode {
             VlanMode::Trunk if tagged => tci & 0x0fff,
             VlanMode::Trunk => 0,
-            VlanMode::Access(_) if tagged => return, // tagged frame on an access port
+            // Only a priority tag (VID 0) may come in on an access port.
+            VlanMode::Access(_) if tci & 0x0fff != 0 => return,
             VlanMode::Access(v) => v,
         };
         let src = self.flow.get(Field::DlSrc) as u64;
         let dst = self.flow.get(Field::DlDst) as u64;
+        if !self.of.forward_bpdu && is_reserved(dst) {
+            return; // STP, LACP, LLDP...: neither learned nor forwarded
+        }
+        self.note_gratuitous_arp(dst);
+        if tagged && vlan == 0 {
+            // A priority tag is kept or dropped by its PCP.
+            wc_add(&mut self.wc, Field::VlanTci0, 0xe000);
+        }
         if !is_multicast(src) {
             self.learn = Some(Learn {
                 mac: src,
@@ -610,11 +682,30 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Outputs to `port` with the tag that port wants for `vlan`.
+    /// The fields OVS reads to tell a gratuitous ARP (it locks the MAC
+    /// entry it learns): the megaflow pins them as OVS's does.
+    fn note_gratuitous_arp(&mut self, dst: u64) {
+        if self.flow.get(Field::DlType) != ETH_ARP {
+            return;
+        }
+        if dst != 0xffff_ffff_ffff {
+            return;
+        }
+        wc_add(&mut self.wc, Field::NwProto, 0xff);
+        if self.flow.get(Field::NwProto) == 1 {
+            wc_add(&mut self.wc, Field::NwSrc, u128::MAX);
+            wc_add(&mut self.wc, Field::NwDst, u128::MAX);
+        }
+    }
+
+    /// Outputs to `port` with the tag that port wants for `vlan`: on a
+    /// trunk the VID and PCP (a tag with VID 0 stays while its PCP is not
+    /// 0, a priority tag), on an access port none.
     fn output_normal(&mut self, port: u32, mode: VlanMode, vlan: u16) {
         let tci = self.flow.get(Field::VlanTci0) as u16;
+        let pcp = tci & 0xe000;
         let want = match mode {
-            VlanMode::Trunk if vlan != 0 => (tci & 0xe000) | VLAN_CFI | vlan,
+            VlanMode::Trunk if vlan != 0 || pcp != 0 => pcp | VLAN_CFI | vlan,
             _ => 0,
         };
         if want == tci {

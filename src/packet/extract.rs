@@ -303,7 +303,8 @@ fn parse_ipv4(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<
     }
     let ihl = (ip[0] & 0x0f) as usize * 4;
     let tot = be16(ip, 2) as usize;
-    if ip[0] >> 4 != 4 || ihl < 20 || ihl > ip.len() || tot < ihl || tot > ip.len() {
+    // The EtherType says IPv4; like OVS, the version nibble is not read.
+    if ihl < 20 || ihl > ip.len() || tot < ihl || tot > ip.len() {
         return Err(Malformed::BadIpHeader);
     }
     o.set(Field::NwSrc, be32(ip, 12) as u128);
@@ -334,7 +335,7 @@ fn parse_ipv6(ip: &[u8], base: usize, o: &mut Out, x: &mut Extracted) -> Result<
         return Err(Malformed::TruncatedL3);
     }
     let plen = be16(ip, 4) as usize;
-    if ip[0] >> 4 != 6 || 40 + plen > ip.len() {
+    if 40 + plen > ip.len() {
         return Err(Malformed::BadIpHeader);
     }
     o.set(Field::Ipv6Src, be128(ip, 8));

@@ -9,12 +9,18 @@ use std::sync::Arc;
 /// One port's pending output and the queue it goes to.
 struct OutputBatch {
     txq: Option<Box<dyn TxSend>>,
+    /// The longest frame `txq` may send (its port's MTU + 18).
+    max_len: usize,
     burst: MbufBurst,
     /// When its oldest packet was queued (TSC).
     since: u64,
 }
 
 const PENDING_WORDS: usize = MAX_PORTS / 64;
+
+fn max_len(txq: &Option<Box<dyn TxSend>>) -> usize {
+    txq.as_ref().map_or(usize::MAX, |q| q.max_frame_len())
+}
 
 /// A PMD's output batches, indexed by the switch's port slot.
 pub struct OutputBatches {
@@ -37,10 +43,14 @@ impl OutputBatches {
         let mut txqs = txqs.into_iter();
         OutputBatches {
             batches: (0..MAX_PORTS)
-                .map(|_| OutputBatch {
-                    txq: txqs.next().flatten(),
-                    burst: MbufBurst::new(),
-                    since: 0,
+                .map(|_| {
+                    let txq = txqs.next().flatten();
+                    OutputBatch {
+                        max_len: max_len(&txq),
+                        txq,
+                        burst: MbufBurst::new(),
+                        since: 0,
+                    }
                 })
                 .collect(),
             pending: [0; PENDING_WORDS],
@@ -73,6 +83,7 @@ impl OutputBatches {
             if !b.burst.is_empty() {
                 Self::send(port, b, stats, &self.taps);
             }
+            b.max_len = max_len(&txq);
             b.txq = txq;
         }
     }
@@ -119,6 +130,17 @@ impl OutputBatches {
     }
 
     fn send(port: usize, b: &mut OutputBatch, stats: &PmdStats, taps: &Taps) {
+        if b.max_len != usize::MAX {
+            // What the port cannot carry never reaches it, on every path
+            // (cross-connect, rule, NORMAL) and for chained mbufs alike.
+            let over = b.burst.drop_longer_than(b.max_len) as u64;
+            if over > 0 {
+                let pc = &stats.ports[port];
+                pc.tx_dropped.add(over);
+                pc.tx_mtu_dropped.add(over);
+                stats.drop(DropReason::MtuExceeded, over);
+            }
+        }
         let n = b.burst.len() as u64;
         if taps.wants(port, DIR_TX) {
             taps.copy(port, b.burst.as_slice());

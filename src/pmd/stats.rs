@@ -43,11 +43,13 @@ pub enum DropReason {
     NoBuffer,
     /// The upcall could not produce a megaflow for the packet.
     UpcallFailed,
+    /// Longer than the output port's MTU allows (MTU + 18 bytes).
+    MtuExceeded,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 8] = [
         DropReason::TxFull,
         DropReason::NoOutput,
         DropReason::Action,
@@ -55,6 +57,7 @@ impl DropReason {
         DropReason::Malformed,
         DropReason::NoBuffer,
         DropReason::UpcallFailed,
+        DropReason::MtuExceeded,
     ];
     /// Name for reports.
     pub fn name(self) -> &'static str {
@@ -66,6 +69,7 @@ impl DropReason {
             DropReason::Malformed => "malformed",
             DropReason::NoBuffer => "no_buffer",
             DropReason::UpcallFailed => "upcall_failed",
+            DropReason::MtuExceeded => "mtu_exceeded",
         }
     }
 }
@@ -185,14 +189,17 @@ pub struct PortCounters {
     pub rx: Counter,
     /// Packets sent by this PMD on the port.
     pub tx: Counter,
-    /// Packets this PMD could not send on the port (queue full).
+    /// Packets this PMD could not send on the port (queue full, or over
+    /// the port's MTU).
     pub tx_dropped: Counter,
+    /// Of `tx_dropped`, those longer than the port's MTU allows.
+    pub tx_mtu_dropped: Counter,
 }
 
 impl PortCounters {
     /// Zeroes the counters (the owning PMD only: a slot being reused).
     pub fn reset(&self) {
-        for c in [&self.rx, &self.tx, &self.tx_dropped] {
+        for c in [&self.rx, &self.tx, &self.tx_dropped, &self.tx_mtu_dropped] {
             c.0.store(0, Relaxed);
         }
     }

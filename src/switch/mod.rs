@@ -102,6 +102,7 @@ fn build_datapath(
     let ofports: Vec<Option<u32>> = ports.iter().map(|p| p.as_ref().map(|p| p.ofport)).collect();
     let mut of = Ofproto::new(PortSet::trunks(ofports.iter().flatten().copied()));
     of.macs = MacTable::new(cfg.datapath.mac_ageing_s);
+    of.forward_bpdu = cfg.datapath.forward_bpdu;
     install_rules(&mut of, rules)?;
     Ok(Shared::new(of, ofports, cfg.datapath.clone()))
 }
@@ -556,15 +557,21 @@ impl Switch {
             });
             rx_for[k].push(PollEntry::new(slot, rxq));
         }
-        for (k, rx) in rx_for.into_iter().enumerate() {
-            let mut cmds = vec![PmdCommand::SetTx(slot, tx.next())];
-            cmds.extend(rx.into_iter().map(PmdCommand::AddRx));
-            if !self.pmds[k].apply(cmds) {
-                bail!(
-                    "PMD on core {} did not take the new port",
-                    self.pmds[k].stats.core
-                );
+        // Every PMD can send to the port, then knows its OpenFlow number,
+        // and only then polls it: a packet from it never meets a PMD that
+        // would take it for in_port 0 (its first frames, a VM's DHCP and
+        // ARP, would be dropped by a megaflow for no port).
+        let post = |pmds: &mut [PmdHandle], k: usize, cmds: Vec<PmdCommand>| {
+            if pmds[k].apply(cmds) {
+                return Ok(());
             }
+            Err(anyhow!(
+                "PMD on core {} did not take the new port",
+                pmds[k].stats.core
+            ))
+        };
+        for k in 0..n_pmds {
+            post(&mut self.pmds, k, vec![PmdCommand::SetTx(slot, tx.next())])?;
         }
         tracing::info!(port = %pc.name, slot, ofport, "port added");
         self.ports[slot] = Some(PortEntry {
@@ -575,6 +582,13 @@ impl Switch {
             config: pc,
         });
         self.ports_changed()?;
+        for (k, rx) in rx_for.into_iter().enumerate() {
+            post(
+                &mut self.pmds,
+                k,
+                rx.into_iter().map(PmdCommand::AddRx).collect(),
+            )?;
+        }
         Ok(slot)
     }
 

@@ -243,6 +243,10 @@ impl Switch {
                 "datapath.flow_limit",
                 cur.datapath.flow_limit == new.datapath.flow_limit,
             ),
+            (
+                "datapath.forward_bpdu",
+                cur.datapath.forward_bpdu == new.datapath.forward_bpdu,
+            ),
         ] {
             if !same {
                 bail!("config: {field}: changes to it need a restart; nothing was applied");

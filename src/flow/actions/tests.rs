@@ -347,3 +347,95 @@ fn ports_behind_ipv6_extension_headers_are_rewritten() {
     );
     assert_eq!(s.out[0].1, cut);
 }
+
+/// ICMPv6 checksum over the pseudo header, from scratch.
+fn icmp6_csum_ok(p: &[u8]) -> bool {
+    let l3 = 14;
+    let len = p.len() - (l3 + 40);
+    let mut s = p[l3 + 8..l3 + 40].to_vec();
+    s.extend_from_slice(&(len as u32).to_be_bytes());
+    s.extend_from_slice(&[0, 0, 0, 58]);
+    s.extend_from_slice(&p[l3 + 40..]);
+    csum(0, &s) == 0
+}
+
+#[test]
+fn icmp_arp_and_nd_rewrites_keep_checksums() {
+    // ICMP echo: type and code with the ICMP checksum.
+    let mut p = ipv4_pkt(IPPROTO_UDP, 64, 0, false);
+    p[23] = 1; // protocol ICMP
+    let c = csum(0, &{
+        let mut h = p[14..34].to_vec();
+        h[10] = 0;
+        h[11] = 0;
+        h
+    });
+    p[24..26].copy_from_slice(&c.to_be_bytes());
+    p[34..36].copy_from_slice(&[8, 0]);
+    p[36..38].fill(0);
+    let c = csum(0, &p[34..]);
+    p[36..38].copy_from_slice(&c.to_be_bytes());
+    let out = &run(
+        &[
+            set(Field::TpSrc, 0),
+            set(Field::TpDst, 3),
+            DpAction::Output(1),
+        ],
+        &p,
+    )
+    .out[0]
+        .1;
+    assert_eq!(&out[34..36], &[0, 3]);
+    assert_eq!(csum(0, &out[34..]), 0, "icmp checksum");
+
+    // ARP: opcode, sender and target, hardware and protocol addresses.
+    let mut a = p[..14].to_vec();
+    a[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+    a.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    a.extend_from_slice(&[2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+    let acts = [
+        set(Field::NwProto, 2),
+        set(Field::NwSrc, 0x0a00_0009),
+        set(Field::NwDst, 0x0a00_0008),
+        set(Field::ArpSha, 0x0200_0000_0009),
+        set(Field::ArpTha, 0x0200_0000_0008),
+        DpAction::Output(1),
+    ];
+    let out = &run(&acts, &a).out[0].1;
+    assert_eq!(&out[20..22], &[0, 2]);
+    assert_eq!(
+        &out[22..42],
+        &[2, 0, 0, 0, 0, 9, 10, 0, 0, 9, 2, 0, 0, 0, 0, 8, 10, 0, 0, 8]
+    );
+
+    // Neighbour solicitation with an SLL option: target and SLL.
+    let mut n = p[..14].to_vec();
+    n[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
+    n.extend_from_slice(&[0x60, 0, 0, 0, 0, 32, 58, 255]);
+    n.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    n.extend_from_slice(&[0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 2]);
+    n.extend_from_slice(&[135, 0, 0, 0, 0, 0, 0, 0]);
+    n.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    n.extend_from_slice(&[1, 1, 2, 0, 0, 0, 0, 1]);
+    let len = n.len() - 54;
+    let mut s = n[22..54].to_vec();
+    s.extend_from_slice(&(len as u32).to_be_bytes());
+    s.extend_from_slice(&[0, 0, 0, 58]);
+    s.extend_from_slice(&n[54..]);
+    let c = csum(0, &s);
+    n[56..58].copy_from_slice(&c.to_be_bytes());
+    assert!(icmp6_csum_ok(&n));
+    let acts = [
+        set(Field::NdTarget, 0xfe80 << 112 | 9),
+        set(Field::ArpSha, 0x0200_0000_0077),
+        set(Field::ArpTha, 0x0200_0000_0066), // no TLL option: nothing
+        set(Field::Ipv6Src, 0xfe80 << 112 | 5),
+        set(Field::Ipv6Label, 0x12345),
+        DpAction::Output(1),
+    ];
+    let out = &run(&acts, &n).out[0].1;
+    assert_eq!(out[77], 9);
+    assert_eq!(&out[80..86], &[2, 0, 0, 0, 0, 0x77]);
+    assert_eq!(&out[14..18], &[0x60, 0x01, 0x23, 0x45]);
+    assert!(icmp6_csum_ok(out), "icmpv6 checksum");
+}

@@ -332,3 +332,87 @@ fn push_vlan_pushes_vid_0_pcp_0_like_ovs() {
         ]
     );
 }
+
+#[test]
+fn resubmit_changes_in_port_for_the_lookup_only() {
+    // OVS restores in_port before running the resubmitted rule's actions,
+    // so IN_PORT and an output to the original port behave as for it.
+    let mut of = sw(&[1, 2, 3]);
+    of.add_flow("in_port=1,actions=resubmit(2,1)").unwrap();
+    of.add_flow("table=1,in_port=2,actions=output:1,output:2,IN_PORT,output:3")
+        .unwrap();
+    let x = of.translate(&tcp_key(1, 1, 2, 3), 0);
+    assert_eq!(
+        &*x.actions,
+        &[
+            DpAction::Output(2),
+            DpAction::Output(1),
+            DpAction::Output(3)
+        ]
+    );
+    assert_eq!(x.rules.len(), 2);
+}
+
+fn normal_key(in_port: u128, dst: u128, tags: &[u128]) -> FlowKey {
+    let mut k = tcp_key(in_port, 1, 2, 3);
+    k.set(Field::DlDst, dst);
+    if let Some(t) = tags.first() {
+        k.set(Field::VlanTci0, *t);
+        k.set(Field::VlanTpid0, 0x8100);
+    }
+    k
+}
+
+#[test]
+fn normal_drops_reserved_multicast_unless_forward_bpdu() {
+    for dst in [0x0180_c200_0000, 0x0180_c200_000e, 0x0100_0ccc_cccc] {
+        let mut of = sw(&[1, 2, 3]);
+        of.add_flow("actions=NORMAL").unwrap();
+        let x = of.upcall(&normal_key(1, dst, &[]), 0);
+        assert!(x.actions.is_empty(), "{dst:#x} forwarded");
+        assert!(x.learn.is_none(), "{dst:#x}: OVS does not learn from it");
+        assert_eq!(x.mask.get(Field::DlDst), 0xffff_ffff_ffff);
+        of.forward_bpdu = true;
+        let x = of.translate(&normal_key(1, dst, &[]), 0);
+        assert_eq!(&*x.actions, &[DpAction::Output(2), DpAction::Output(3)]);
+    }
+    // Just past the range: an ordinary multicast group, flooded.
+    let mut of = sw(&[1, 2, 3]);
+    of.add_flow("actions=NORMAL").unwrap();
+    let x = of.translate(&normal_key(1, 0x0180_c200_0010, &[]), 0);
+    assert_eq!(x.actions.len(), 2);
+}
+
+#[test]
+fn normal_drops_a_cut_short_vlan_header() {
+    let mut of = sw(&[1, 2, 3]);
+    of.add_flow("actions=NORMAL").unwrap();
+    // Extraction's view of a frame cut inside its tag: the TPID is the
+    // EtherType and no TCI.
+    let k = key(&[
+        (Field::InPort, 1),
+        (Field::DlType, 0x8100),
+        (Field::DlSrc, 0x0200_0000_0001),
+        (Field::DlDst, 0xffff_ffff_ffff),
+    ]);
+    let x = of.upcall(&k, 0);
+    assert!(x.actions.is_empty());
+    assert!(x.learn.is_none());
+    assert_eq!(x.mask.get(Field::DlType), 0xffff);
+}
+
+#[test]
+fn normal_keeps_a_priority_tag_and_strips_vid_0_pcp_0() {
+    let mut of = sw(&[1, 2, 3]);
+    of.add_flow("actions=NORMAL").unwrap();
+    // VID 0, PCP 5: OVS sends it on with the tag as it came.
+    let x = of.translate(&normal_key(1, 0xffff_ffff_ffff, &[0xb000]), 0);
+    assert_eq!(&*x.actions, &[DpAction::Output(2), DpAction::Output(3)]);
+    assert_eq!(x.mask.get(Field::VlanTci0) & 0xe000, 0xe000, "PCP read");
+    // VID 0, PCP 0: nothing left to say, the tag goes.
+    let x = of.translate(&normal_key(1, 0xffff_ffff_ffff, &[0x1000]), 0);
+    assert_eq!(
+        &*x.actions,
+        &[DpAction::PopVlan, DpAction::Output(2), DpAction::Output(3)]
+    );
+}

@@ -432,3 +432,18 @@ fn the_ipv4_fast_path_takes_plain_tcp_and_udp() {
     f.extend(ipv4(17, 0x2000, &udp(1000, 53)));
     assert!(extract_ipv4_tcp_udp(&f, 1, &mut k).is_none(), "a fragment");
 }
+
+#[test]
+fn ethertype_decides_the_ip_version_not_the_nibble() {
+    // OVS parses a 0x0800 frame as IPv4 whatever its version nibble says.
+    for ver in [0x05, 0x06, 0x0f] {
+        let mut f = eth(0x0800);
+        f.extend(ipv4(17, 0, &udp(1234, 53)));
+        f[14] = (ver << 4) | 5;
+        let mut k = FlowKey::ZERO;
+        let x = extract(&f, 3, &mut k);
+        assert_eq!(x.malformed, None, "version {ver}");
+        assert_eq!(k.get(Field::NwDst), 0xc0a8_0102);
+        assert_eq!(k.get(Field::TpDst), 53);
+    }
+}

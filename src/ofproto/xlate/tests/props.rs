@@ -250,7 +250,9 @@ struct Reference<'a> {
 }
 
 impl Reference<'_> {
-    /// NORMAL on trunk ports: learned port or flood, VLAN 0 untagged.
+    /// NORMAL on trunk ports: learned port or flood, VLAN 0 untagged
+    /// unless its PCP is set (a priority tag); reserved multicast and cut
+    /// tags dropped.
     fn normal(&mut self, flow: &FlowKey) {
         let in_port = flow.get(Field::InPort) as u32;
         if !PORTS.contains(&in_port) {
@@ -259,6 +261,12 @@ impl Reference<'_> {
         let tci = flow.get(Field::VlanTci0) as u16;
         let vlan = if tci & VLAN_CFI != 0 { tci & 0xfff } else { 0 };
         let dst = flow.get(Field::DlDst) as u64;
+        let dl = flow.get(Field::DlType);
+        if (tci & VLAN_CFI == 0 && (dl == 0x8100 || dl == 0x88a8))
+            || crate::ofproto::normal::is_reserved(dst)
+        {
+            return;
+        }
         let flood: Vec<u32> = PORTS.iter().copied().filter(|p| *p != in_port).collect();
         let targets = if crate::ofproto::normal::is_multicast(dst) {
             flood
@@ -271,7 +279,7 @@ impl Reference<'_> {
         };
         for p in targets {
             let mut f = *flow;
-            if vlan == 0 && tci & VLAN_CFI != 0 {
+            if vlan == 0 && tci & VLAN_CFI != 0 && tci & 0xe000 == 0 {
                 f.set(Field::VlanTci0, f.get(Field::VlanTci1));
                 f.set(Field::VlanTpid0, f.get(Field::VlanTpid1));
                 f.set(Field::VlanTci1, 0);
@@ -289,6 +297,11 @@ impl Reference<'_> {
     }
 
     fn table(&mut self, t: u8, flow: &mut FlowKey) {
+        self.table_from(t, None, flow)
+    }
+
+    /// The lookup sees `port` as in_port; the actions the packet's own.
+    fn table_from(&mut self, t: u8, port: Option<u32>, flow: &mut FlowKey) {
         if self.failed {
             return;
         }
@@ -296,18 +309,29 @@ impl Reference<'_> {
             self.failed = true;
             return;
         }
-        let Some((_, r)) = self.lookup(t, flow) else {
+        let mut seen = *flow;
+        if let Some(p) = port {
+            seen.set(Field::InPort, p.into());
+        }
+        let Some((_, r)) = self.lookup(t, &seen) else {
             return;
         };
-        let actions = r.actions.clone();
+        let (actions, m) = (r.actions.clone(), r.m);
         self.depth += 1;
-        self.actions(t, &actions, flow);
+        self.actions(t, &actions, &m, flow);
         self.depth -= 1;
     }
 
-    fn actions(&mut self, t: u8, actions: &[Action], flow: &mut FlowKey) {
+    /// `m`: the rule's match, which says whether a rewrite of nw_src
+    /// means ARP's spa (a rule pinning ARP) and one of tp_dst ICMP's code
+    /// (a rule pinning ICMP).
+    fn actions(&mut self, t: u8, actions: &[Action], m: &Match, flow: &mut FlowKey) {
         let dl = flow.get(Field::DlType);
         let ip = dl == ETH_IP || dl == ETH_IPV6;
+        let pins =
+            |f: Field, v: &[u128]| m.mask.get(f) == f.full_mask() && v.contains(&m.key.get(f));
+        let proto = flow.get(Field::NwProto);
+        let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
         for a in actions {
             if self.failed {
                 return;
@@ -323,21 +347,17 @@ impl Reference<'_> {
                     .push((flow.get(Field::InPort) as u32, visible(flow))),
                 Action::Normal => self.normal(flow),
                 Action::GotoTable(n) => self.table(n, flow),
-                Action::Resubmit { port, table } => {
-                    let old = flow.get(Field::InPort);
-                    if let Some(p) = port {
-                        flow.set(Field::InPort, p.into());
-                    }
-                    self.table(table.unwrap_or(t), flow);
-                    flow.set(Field::InPort, old);
-                }
+                Action::Resubmit { port, table } => self.table_from(table.unwrap_or(t), port, flow),
                 Action::SetField { field, value, mask } => {
                     let ok = match field {
                         Field::DlSrc => true,
-                        Field::NwSrc => dl == ETH_IP,
+                        Field::NwSrc => {
+                            dl == ETH_IP || (dl == 0x0806 && pins(Field::DlType, &[0x0806]))
+                        }
                         Field::NwTos => ip,
                         _ => {
-                            ip && matches!(flow.get(Field::NwProto), 6 | 17 | 132)
+                            ip && (matches!(proto, 6 | 17 | 132)
+                                || (icmp && pins(Field::NwProto, &[1, 58])))
                                 && flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
                         }
                     };
