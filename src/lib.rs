@@ -14,5 +14,6 @@ pub mod netdev;
 pub mod ofproto;
 pub mod packet;
 pub mod pmd;
+pub mod simd;
 pub mod switch;
 pub mod topology;

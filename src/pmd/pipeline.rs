@@ -24,6 +24,8 @@ pub enum PipelineUpdate {
     DumpFlows(std::sync::Arc<std::sync::Mutex<Vec<crate::datapath::dump::FlowDump>>>),
     /// Change the EMC insertion probability.
     EmcInsertInvProb(u32),
+    /// Run these SIMD variants.
+    Simd(crate::simd::SimdChoice),
 }
 
 /// Per-PMD packet processing.
@@ -84,7 +86,8 @@ impl Pipeline for CrossConnect {
             PipelineUpdate::Revalidate
             | PipelineUpdate::PushRuleStats
             | PipelineUpdate::DumpFlows(_)
-            | PipelineUpdate::EmcInsertInvProb(_) => {}
+            | PipelineUpdate::EmcInsertInvProb(_)
+            | PipelineUpdate::Simd(_) => {}
             PipelineUpdate::PortRemoved(p) => {
                 for slot in self.map.iter_mut() {
                     if *slot == Some(p) {
