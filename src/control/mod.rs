@@ -5,6 +5,7 @@ pub mod commands;
 pub mod metrics;
 pub mod reconfig;
 pub mod server;
+pub mod simd;
 
 use serde::{Deserialize, Serialize};
 
