@@ -1,7 +1,8 @@
 //! pmdswitch: a userspace virtual switch datapath on DPDK.
 //!
-//! Layers (see DESIGN.md): `dpdk` is the safe layer over `dpdk-sys` and the
-//! only module with `unsafe`; `packet` and `flow` are pure packet code;
+//! Layers (see DESIGN.md): `dpdk` is the safe layer over `dpdk-sys` and,
+//! with `simd` (the SIMD kernels behind safe dispatchers), the only module
+//! with `unsafe`; `packet` and `flow` are pure packet code;
 //! `netdev` holds port types; `pmd` the polling threads; `control` the
 //! control socket; `switch` ties them together.
 pub mod cache;

@@ -2,7 +2,6 @@
 //! CPU has it (in `simd`, with the burst variants) and a table-driven
 //! fallback that gives the same value.
 use crate::flow::key::FlowKey;
-use crate::packet::buf::PacketBuf;
 
 /// CRC32-C (Castagnoli), reflected polynomial.
 const POLY: u32 = 0x82f6_3b78;
@@ -102,12 +101,6 @@ pub fn flow_hash_words(map: u32) -> u32 {
 #[inline(always)]
 pub fn flow_hash(key: &FlowKey, map: u32) -> u32 {
     hash_key(key, flow_hash_words(map))
-}
-
-/// The packet's hash: the NIC's RSS hash when the port gave one, else ours.
-#[inline(always)]
-pub fn packet_hash<P: PacketBuf>(pkt: &P, key: &FlowKey, map: u32) -> u32 {
-    pkt.rss_hash().unwrap_or_else(|| flow_hash(key, map))
 }
 
 #[cfg(test)]
