@@ -1,14 +1,16 @@
 //! Per-packet costs of the datapath core, without DPDK: extraction and
 //! hashing (one packet, a burst of 32), EMC hit, SMC hit, dpcls hit with 1,
-//! 10 and 50 subtables. Criterion prints ns; the summary at the end turns
+//! 10 and 50 subtables; and each SIMD variant of the burst parser, hash and
+//! subtable lookup. Criterion prints ns; the summary at the end turns
 //! medians into TSC cycles at the rate measured here.
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pmdswitch::cache::dpcls::Dpcls;
 use pmdswitch::cache::emc::Emc;
 use pmdswitch::cache::smc::Smc;
-use pmdswitch::flow::hash::flow_hash;
+use pmdswitch::flow::hash::{flow_hash, flow_hash_words};
 use pmdswitch::flow::key::{Field, FlowKey};
-use pmdswitch::packet::extract::extract;
+use pmdswitch::packet::extract::{extract, extract_burst};
+use pmdswitch::simd::{flow_hash_burst, Isa, Kernel};
 use std::time::{Duration, Instant};
 
 fn udp_frame(i: u32) -> Vec<u8> {
@@ -120,6 +122,83 @@ fn caches(c: &mut Criterion) {
     g.finish();
 }
 
+/// Each SIMD variant of the three burst kernels, on the same bursts:
+/// 32 UDP frames to extract, their keys to hash, and their keys looked up
+/// in a classifier of 1 or 10 subtables (matching in the last), with 1,000
+/// megaflows in the matching one. A variant this CPU lacks is SKIPPED.
+fn simd_variants(c: &mut Criterion) {
+    let burst: Vec<Vec<u8>> = (0..32).map(|i| udp_frame(i * 7919)).collect();
+    let frames: Vec<&[u8]> = burst.iter().map(|f| f.as_slice()).collect();
+    let keys: Vec<FlowKey> = frames.iter().map(|f| key_of(f).0).collect();
+    let words = [flow_hash_words(0b11_1111); 32];
+    let variants = |k: Kernel| {
+        Isa::ALL.into_iter().filter(move |isa| {
+            let ok = isa.available(k);
+            if !ok {
+                println!("SKIPPED: {isa} {k:?} (CPU lacks {})", isa.needs(k));
+            }
+            ok
+        })
+    };
+
+    let mut g = c.benchmark_group("simd parser, burst of 32");
+    g.throughput(Throughput::Elements(32));
+    for isa in variants(Kernel::Parser) {
+        let mut ks = [FlowKey::ZERO; 32];
+        let mut xs = [extract(frames[0], 1, &mut ks[0]); 32];
+        g.bench_function(isa.name(), |b| {
+            b.iter(|| {
+                extract_burst(isa, black_box(&frames), u32::MAX, 1, &mut ks, &mut xs);
+                black_box(ks[31].words[5])
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("simd hash, burst of 32");
+    g.throughput(Throughput::Elements(32));
+    for isa in variants(Kernel::Hash) {
+        let mut out = [0u32; 32];
+        g.bench_function(isa.name(), |b| {
+            b.iter(|| {
+                flow_hash_burst(isa, black_box(&keys), &words, u32::MAX, &mut out);
+                black_box(out[31])
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("simd lookup, burst of 32");
+    g.throughput(Throughput::Elements(32));
+    for subtables in [1usize, 10] {
+        let mut cls = Dpcls::new();
+        for s in 0..subtables {
+            let mut m = FlowKey::ZERO;
+            m.set(Field::InPort, u32::MAX as u128);
+            m.set(Field::DlType, 0xffff);
+            m.set(Field::NwSrc, (u32::MAX << (8 + s)) as u128);
+            m.set(Field::TpSrc, 0xfffc);
+            let matching = s + 1 == subtables;
+            for f in 0..if matching { 1000 } else { 100 } {
+                let mut k = keys[f % 32];
+                k.set(Field::TpSrc, (f / 32 * 4) as u128);
+                if !matching {
+                    k.set(Field::DlType, 0x86dd); // never matched
+                }
+                cls.insert(&k, &m, ());
+            }
+        }
+        for isa in variants(Kernel::Lookup) {
+            cls.set_lookup(isa);
+            let mut out = [0u32; 32];
+            g.bench_function(BenchmarkId::new(isa.name(), subtables), |b| {
+                b.iter(|| black_box(cls.lookup_batch(black_box(&keys), u32::MAX, &mut out)))
+            });
+        }
+    }
+    g.finish();
+}
+
 /// TSC ticks per nanosecond, measured against the monotonic clock.
 fn tsc_per_ns() -> f64 {
     let (t0, c0) = (Instant::now(), pmdswitch::dpdk::lcore::rdtsc());
@@ -134,5 +213,5 @@ fn summary(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, extract_and_hash, caches, summary);
+criterion_group!(benches, extract_and_hash, caches, simd_variants, summary);
 criterion_main!(benches);

@@ -1,9 +1,9 @@
 //! pmdswitch: a userspace virtual switch datapath on DPDK.
 //!
 //! Layers (see ARCHITECTURE.md at the repository's root): `dpdk` is the safe
-//! layer over `dpdk-sys` and, with the SIMD hash in `flow::hash`, the only
-//! code allowed `unsafe` (the `unsafe_code` lint enforces it); `packet` and
-//! `flow` are pure packet code;
+//! layer over `dpdk-sys` and, with `simd` (the SIMD kernels behind safe
+//! dispatchers), the only code allowed `unsafe` (the `unsafe_code` lint
+//! enforces it); `packet` and `flow` are pure packet code;
 //! `netdev` holds port types; `pmd` the polling threads; `control` the
 //! control socket; `switch` ties them together.
 pub mod cache;
@@ -17,5 +17,6 @@ pub mod netdev;
 pub mod ofproto;
 pub mod packet;
 pub mod pmd;
+pub mod simd;
 pub mod switch;
 pub mod topology;

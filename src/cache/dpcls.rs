@@ -8,8 +8,9 @@
 //! its packets the same actions as the rules would), so the first match is
 //! the only one: no priorities are needed here. One classifier serves every
 //! in_port; `in_port` is always part of the mask.
-use super::{bits, masked_hash};
+use super::masked_hash;
 use crate::flow::key::FlowKey;
+use crate::simd::{self, Isa, Slot, SubtableView, EMPTY_SLOT};
 
 /// A megaflow: packets with `key & mask == key` get `value`.
 #[derive(Debug, Clone)]
@@ -22,16 +23,7 @@ pub struct Megaflow<T> {
     pub value: T,
 }
 
-const EMPTY: u32 = u32::MAX;
-
-/// A subtable slot: the flow's hash (its low 32 bits) beside its id, so a
-/// probe passes over other flows without reading them.
-#[derive(Clone, Copy)]
-struct Slot {
-    hash: u32,
-    id: u32,
-}
-
+const EMPTY: u32 = EMPTY_SLOT;
 const FREE: Slot = Slot { hash: 0, id: EMPTY };
 
 /// One mask and the megaflows that use it.
@@ -106,17 +98,6 @@ impl Subtable {
         (h as usize) & (self.slots.len() - 1)
     }
 
-    /// Whether `key` masked by this subtable equals the stored masked key,
-    /// reading only the words the mask touches.
-    #[inline(always)]
-    fn same(&self, key: &FlowKey, stored: &FlowKey) -> bool {
-        let mut d = 0;
-        for i in bits(self.map) {
-            d |= (key.words[i] & self.mask.words[i]) ^ stored.words[i];
-        }
-        d == 0
-    }
-
     /// Puts `id` (hash `h`) in the first free slot of its chain.
     fn place(&mut self, h: u64, id: u32) {
         let mut i = self.home(h);
@@ -147,6 +128,8 @@ pub struct Dpcls<T> {
     hashes: Vec<u64>,
     free: Vec<u32>,
     stats: DpclsStats,
+    /// The subtable lookup variant.
+    lookup_isa: Isa,
 }
 
 impl<T> Default for Dpcls<T> {
@@ -157,6 +140,7 @@ impl<T> Default for Dpcls<T> {
             hashes: Vec::new(),
             free: Vec::new(),
             stats: DpclsStats::default(),
+            lookup_isa: Isa::Scalar,
         }
     }
 }
@@ -165,6 +149,16 @@ impl<T> Dpcls<T> {
     /// An empty classifier.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Chooses the subtable lookup variant (scalar where the CPU lacks it).
+    pub fn set_lookup(&mut self, isa: Isa) {
+        self.lookup_isa = isa;
+    }
+
+    /// The subtable lookup variant chosen.
+    pub fn lookup_variant(&self) -> Isa {
+        self.lookup_isa
     }
 
     /// Installs a megaflow; `key` is masked here. Returns its id, stable
@@ -256,31 +250,6 @@ impl<T> Dpcls<T> {
         self.get(id).is_some_and(|f| key.masked(&f.mask) == f.key)
     }
 
-    /// Finds `key` in subtable `st`; returns the flow and the slots read.
-    #[inline(always)]
-    fn probe(flows: &[Option<Megaflow<T>>], st: &Subtable, key: &FlowKey) -> (Option<u32>, u64) {
-        let h = st.hash(key);
-        let tag = h as u32;
-        let mut i = st.home(h);
-        let mut read = 1;
-        loop {
-            let slot = st.slots[i];
-            if slot.id == EMPTY {
-                return (None, read);
-            }
-            if slot.hash == tag {
-                let f = flows[slot.id as usize]
-                    .as_ref()
-                    .expect("slots hold live flows");
-                if st.same(key, &f.key) {
-                    return (Some(slot.id), read);
-                }
-            }
-            i = st.next(i);
-            read += 1;
-        }
-    }
-
     /// Looks one key up.
     pub fn lookup(&mut self, key: &FlowKey) -> Option<u32> {
         let mut out = [EMPTY; 1];
@@ -298,20 +267,23 @@ impl<T> Dpcls<T> {
             if left == 0 {
                 break;
             }
-            let mut hits = 0;
-            let mut read = 0;
-            let probed = left.count_ones();
-            for i in bits(left) {
-                let (found, n) = Self::probe(&self.flows, st, &keys[i]);
-                read += n;
-                if let Some(id) = found {
-                    out[i] = id;
-                    left &= !(1 << i);
-                    hits += 1;
-                }
-            }
-            st.probes.lookups += u64::from(probed);
-            st.probes.slots_read += read;
+            let view = SubtableView {
+                mask: &st.mask,
+                map: st.map,
+                slots: &st.slots,
+            };
+            let flows = &self.flows;
+            let stored = |id: u32| {
+                &flows[id as usize]
+                    .as_ref()
+                    .expect("slots hold live flows")
+                    .key
+            };
+            let found = simd::subtable_lookup(self.lookup_isa, &view, stored, keys, left, out);
+            let hits = u64::from(found.hits.count_ones());
+            st.probes.lookups += u64::from(left.count_ones());
+            left &= !found.hits;
+            st.probes.slots_read += found.slots_read;
             st.hits += hits;
             self.stats.hits += hits;
             self.stats.subtables_searched += hits * (rank as u64 + 1);

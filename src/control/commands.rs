@@ -235,13 +235,16 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
             json!(env!("CARGO_PKG_VERSION")),
         ),
         "list-commands" => {
+            let all = || COMMANDS.iter().chain(super::simd::COMMANDS);
             let mut t = String::new();
-            for (c, d) in COMMANDS {
+            for (c, d) in all() {
                 let _ = writeln!(t, "  {c:<16} {d}");
             }
-            Reply::ok(t, json!(COMMANDS.iter().map(|c| c.0).collect::<Vec<_>>()))
+            Reply::ok(t, json!(all().map(|c| c.0).collect::<Vec<_>>()))
         }
-        other => Reply::err(format!("unknown command {other:?}; try list-commands")),
+        other => super::simd::execute(sw, other, &req.args).unwrap_or_else(|| {
+            Reply::err(format!("unknown command {other:?}; try list-commands"))
+        }),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod perf;
 pub mod reconfig;
 pub mod serve;
 pub mod server;
+pub mod simd;
 
 use serde::{Deserialize, Serialize};
 

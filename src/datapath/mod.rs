@@ -23,6 +23,7 @@ use crate::flow::actions::DpAction;
 use crate::flow::key::{Field, FlowKey};
 use crate::ofproto::table::Rule;
 use crate::ofproto::xlate::{Ofproto, Revalidate};
+use crate::simd::SimdChoice;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -113,6 +114,9 @@ pub struct Shared {
     pub generation: AtomicU64,
     /// Cache settings.
     pub config: DatapathConfig,
+    /// SIMD settings, changed through `ctl`: new PMDs start with them,
+    /// running ones get them as a [`crate::pmd::PipelineUpdate::Simd`].
+    pub simd: Mutex<crate::simd::SimdConfig>,
 }
 
 impl Shared {
@@ -122,6 +126,7 @@ impl Shared {
             slow: Mutex::new(SlowPath { ofproto, ofports }),
             generation: AtomicU64::new(1),
             config,
+            simd: Mutex::default(),
         }
     }
 
@@ -186,6 +191,8 @@ pub struct Datapath {
     core: usize,
     /// Scratch flow keys for a burst.
     keys: Box<[FlowKey; crate::dpdk::BURST_SIZE]>,
+    /// The SIMD variants run.
+    simd: SimdChoice,
     /// Simple-match state per input port slot.
     simple: Vec<simple::SimplePort>,
     simple_allowed: FlowKey,
@@ -220,6 +227,7 @@ impl Datapath {
             rerank_in: RERANK_EVERY,
             core,
             keys: Box::new([FlowKey::ZERO; crate::dpdk::BURST_SIZE]),
+            simd: SimdChoice::default(),
             simple: Vec::new(),
             simple_allowed: simple::simple_fields_mask(),
             max_idle: c.max_idle_ms.saturating_mul(tsc_hz.max(1) / 1000),
@@ -228,7 +236,25 @@ impl Datapath {
             shared,
         };
         d.sync_ports();
+        let simd = d
+            .shared
+            .simd
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .choice();
+        d.set_simd(simd);
         d
+    }
+
+    /// Runs these SIMD variants from the next burst on.
+    pub fn set_simd(&mut self, choice: SimdChoice) {
+        self.simd = choice;
+        self.dpcls.set_lookup(choice.lookup);
+    }
+
+    /// The SIMD variants run.
+    pub fn simd(&self) -> SimdChoice {
+        self.simd
     }
 
     fn sync_ports(&mut self) {

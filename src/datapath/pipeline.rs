@@ -1,17 +1,25 @@
 //! The datapath as a PMD pipeline over DPDK mbufs.
 use super::Datapath;
+use crate::cache::bits;
 use crate::dpdk::{Mbuf, MbufBurst, BURST_SIZE};
 use crate::flow::actions::{self, DpAction, DropReason as ActionDrop, OutputSink};
-use crate::flow::hash::packet_hash;
+use crate::flow::hash::flow_hash_words;
 use crate::packet::buf::PacketBuf;
-use crate::packet::extract::extract;
+use crate::packet::extract::{extract_burst, Extracted};
 use crate::pmd::output::OutputBatches;
 use crate::pmd::pipeline::{Pipeline, PipelineUpdate};
 use crate::pmd::stats::{DropReason, PmdStats, Stage, StageClock};
+use crate::simd::flow_hash_burst;
 
 /// Ethernet header: anything shorter cannot be switched.
 const ETH_HLEN: usize = 14;
 const NO_FLOW: u32 = u32::MAX;
+const NOT_EXTRACTED: Extracted = Extracted {
+    map: 0,
+    l3_ofs: 0,
+    l4_ofs: 0,
+    malformed: None,
+};
 
 /// Where executed packets go: the PMD's output batches, by OpenFlow port.
 struct Sink<'a> {
@@ -65,21 +73,45 @@ impl Datapath {
         let n = pkts.len();
         let mut clock = StageClock::start(stats);
         let mut hashes = [0u32; BURST_SIZE];
+        let mut frames: [&[u8]; BURST_SIZE] = [&[]; BURST_SIZE];
         let mut todo: u32 = 0;
-        let mut partial = 0;
-        for i in 0..n {
+        for (i, p) in pkts.iter().enumerate() {
             if let Some(next) = pkts.get(i + 1) {
                 next.prefetch();
             }
-            let d = pkts[i].data();
-            if d.len() < ETH_HLEN {
-                continue; // dropped: its flow stays NO_FLOW
-            }
-            let x = extract(d, in_port, &mut self.keys[i]);
-            partial += x.malformed.is_some() as u64;
-            hashes[i] = packet_hash(&pkts[i], &self.keys[i], x.map);
-            todo |= 1 << i;
+            frames[i] = p.data();
+            // Shorter than an Ethernet header: dropped, its flow NO_FLOW.
+            todo |= ((frames[i].len() >= ETH_HLEN) as u32) << i;
         }
+        let mut xs = [NOT_EXTRACTED; BURST_SIZE];
+        extract_burst(
+            self.simd.parser,
+            &frames[..n],
+            todo,
+            in_port,
+            &mut self.keys[..],
+            &mut xs,
+        );
+        let mut words = [0u32; BURST_SIZE];
+        let mut unhashed = 0;
+        let mut partial = 0;
+        for i in bits(todo) {
+            partial += xs[i].malformed.is_some() as u64;
+            match pkts[i].rss_hash() {
+                Some(h) => hashes[i] = h,
+                None => {
+                    words[i] = flow_hash_words(xs[i].map);
+                    unhashed |= 1 << i;
+                }
+            }
+        }
+        flow_hash_burst(
+            self.simd.hash,
+            &self.keys[..],
+            &words,
+            unhashed,
+            &mut hashes,
+        );
         if partial > 0 {
             stats.lookups.partial_parse.add(partial);
         }
@@ -375,6 +407,7 @@ impl Datapath {
                 let report = (self.core, self.dpcls.subtables());
                 out.lock().unwrap_or_else(|e| e.into_inner()).push(report);
             }
+            PipelineUpdate::Simd(choice) => self.set_simd(*choice),
             PipelineUpdate::Xconnect { .. } | PipelineUpdate::PortRemoved(_) => {
                 // Ports and forwarding live in the rule tables: the control
                 // thread changed them there and bumped the generation.

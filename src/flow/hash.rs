@@ -1,8 +1,7 @@
 //! Packet hashes: CRC32-C over the flow key's words, with SSE4.2 where the
-//! CPU has it and a table-driven fallback that gives the same value.
+//! CPU has it (in `simd`, with the burst variants) and a table-driven
+//! fallback that gives the same value.
 use crate::flow::key::FlowKey;
-use crate::packet::buf::PacketBuf;
-use std::sync::OnceLock;
 
 /// CRC32-C (Castagnoli), reflected polynomial.
 const POLY: u32 = 0x82f6_3b78;
@@ -34,28 +33,6 @@ pub fn crc32c_u64_soft(mut crc: u32, v: u64) -> u32 {
     crc
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse4.2")]
-unsafe fn hash_words_sse42(
-    words: &[u64; crate::flow::key::FLOW_WORDS],
-    mask: Option<&[u64; crate::flow::key::FLOW_WORDS]>,
-    map: u32,
-) -> u32 {
-    use std::arch::x86_64::_mm_crc32_u64;
-    let mut crc = map;
-    let mut m = map;
-    while m != 0 {
-        let i = m.trailing_zeros() as usize;
-        m &= m - 1;
-        let w = match mask {
-            Some(mk) => words[i] & mk[i],
-            None => words[i],
-        };
-        crc = _mm_crc32_u64(crc as u64, w) as u32;
-    }
-    crc
-}
-
 fn hash_words_soft(
     words: &[u64; crate::flow::key::FLOW_WORDS],
     mask: Option<&[u64; crate::flow::key::FLOW_WORDS]>,
@@ -75,26 +52,10 @@ fn hash_words_soft(
     crc
 }
 
-fn have_sse42() -> bool {
-    static HAVE: OnceLock<bool> = OnceLock::new();
-    *HAVE.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            is_x86_feature_detected!("sse4.2")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    })
-}
-
 #[inline(always)]
 fn hash_words(key: &FlowKey, mask: Option<&FlowKey>, map: u32) -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    if have_sse42() {
-        // SAFETY: the CPU supports SSE4.2 (checked at run time above).
-        return unsafe { hash_words_sse42(&key.words, mask.map(|m| &m.words), map) };
+    if let Some(h) = crate::simd::hash_words_sse42(&key.words, mask.map(|m| &m.words), map) {
+        return h;
     }
     hash_words_soft(&key.words, mask.map(|m| &m.words), map)
 }
@@ -140,12 +101,6 @@ pub fn flow_hash_words(map: u32) -> u32 {
 #[inline(always)]
 pub fn flow_hash(key: &FlowKey, map: u32) -> u32 {
     hash_key(key, flow_hash_words(map))
-}
-
-/// The packet's hash: the NIC's RSS hash when the port gave one, else ours.
-#[inline(always)]
-pub fn packet_hash<P: PacketBuf>(pkt: &P, key: &FlowKey, map: u32) -> u32 {
-    pkt.rss_hash().unwrap_or_else(|| flow_hash(key, map))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! flagged.
 use crate::flow::key::{Field, FlowKey, FLOW_WORDS, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use crate::packet::buf::PacketBuf;
+use crate::simd::{self, Isa};
 
 /// Why a packet parsed only in part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,45 +97,88 @@ impl Out<'_> {
 /// Extracts the flow key of an Ethernet frame received on `in_port`. `key`
 /// is cleared first.
 pub fn extract(d: &[u8], in_port: u32, key: &mut FlowKey) -> Extracted {
-    if let Some(x) = extract_ipv4_tcp_udp(d, in_port, key) {
-        return x;
+    match ipv4_l4_shape(d) {
+        Some(tcp) => {
+            fill_ipv4_l4(d, tcp, in_port, key);
+            IPV4_L4
+        }
+        None => extract_any(d, in_port, key),
     }
-    extract_any(d, in_port, key)
 }
 
-/// The common frame — untagged IPv4 without options or fragmentation,
-/// carrying a whole TCP or UDP header — read at fixed offsets, without the
-/// general parser's walk. Gives exactly what `extract_any` gives for such a
-/// frame (a property test holds it to that), or None for any other frame.
+/// [`extract`] for the frames of a burst whose bit is set in `todo`, the
+/// common frames' fields placed by the `parser` variant of
+/// [`simd::ipv4_l4_burst`]: `keys[i]` and `out[i]` as `extract` would give.
+pub fn extract_burst(
+    parser: Isa,
+    frames: &[&[u8]],
+    todo: u32,
+    in_port: u32,
+    keys: &mut [FlowKey],
+    out: &mut [Extracted],
+) {
+    let (mut fast, mut tcp) = (0u32, 0u32);
+    for i in crate::cache::bits(todo) {
+        match ipv4_l4_shape(frames[i]) {
+            Some(t) => {
+                fast |= 1 << i;
+                tcp |= (t as u32) << i;
+                out[i] = IPV4_L4;
+            }
+            None => out[i] = extract_any(frames[i], in_port, &mut keys[i]),
+        }
+    }
+    if fast != 0 {
+        simd::ipv4_l4_burst(parser, frames, fast, tcp, in_port, keys);
+    }
+}
+
+/// What [`extract`] gives for the common frame.
+const IPV4_L4: Extracted = Extracted {
+    map: 0b11_1111, // words 0-5: in_port/type/frag, MACs, IPs, IP word, L4
+    l3_ofs: 14,
+    l4_ofs: 34,
+    malformed: None,
+};
+
+/// Whether the frame is the common one — untagged IPv4 without options or
+/// fragmentation, carrying a whole TCP or UDP header — whose fields sit at
+/// fixed offsets: Some(true) for TCP, Some(false) for UDP. For such a frame
+/// [`fill_ipv4_l4`] gives exactly what `extract_any` gives (a property test
+/// holds it to that), without the general parser's walk.
 #[inline(always)]
-fn extract_ipv4_tcp_udp(d: &[u8], in_port: u32, key: &mut FlowKey) -> Option<Extracted> {
+fn ipv4_l4_shape(d: &[u8]) -> Option<bool> {
     const L3: usize = 14;
     const L4: usize = L3 + 20;
     if d.len() < L4 + 8 || be16(d, 12) != ETH_TYPE_IP || d[L3] != 0x45 {
         return None;
     }
     let tot = be16(d, L3 + 2) as usize;
-    let proto = d[L3 + 9];
     // No fragment bits; the datagram inside the frame; its L4 header whole.
     if be16(d, L3 + 6) & 0x3fff != 0 || tot < 20 || L3 + tot > d.len() {
         return None;
     }
     let l4 = &d[L4..L3 + tot];
-    let flags = match proto {
+    match d[L3 + 9] {
         IPPROTO_TCP => {
             let hl = if l4.len() >= 20 {
                 (l4[12] >> 4) as usize * 4
             } else {
                 0
             };
-            if hl < 20 || hl > l4.len() {
-                return None;
-            }
-            Some(be16(l4, 12) & 0x0fff)
+            (hl >= 20 && hl <= l4.len()).then_some(true)
         }
-        IPPROTO_UDP if l4.len() >= 8 => None,
-        _ => return None,
-    };
+        IPPROTO_UDP if l4.len() >= 8 => Some(false),
+        _ => None,
+    }
+}
+
+/// The key of a frame of [`ipv4_l4_shape`]'s shape (`tcp` from it), field by
+/// field: the scalar variant the SIMD ones are tested against.
+#[inline(always)]
+pub(crate) fn fill_ipv4_l4(d: &[u8], tcp: bool, in_port: u32, key: &mut FlowKey) {
+    const L3: usize = 14;
+    const L4: usize = L3 + 20;
     *key = FlowKey::ZERO;
     key.set(Field::InPort, in_port as u128);
     key.set(Field::DlDst, mac(d, 0));
@@ -144,18 +188,12 @@ fn extract_ipv4_tcp_udp(d: &[u8], in_port: u32, key: &mut FlowKey) -> Option<Ext
     key.set(Field::NwDst, be32(d, L3 + 16) as u128);
     key.set(Field::NwTos, d[L3 + 1] as u128);
     key.set(Field::NwTtl, d[L3 + 8] as u128);
-    key.set(Field::NwProto, proto as u128);
-    key.set(Field::TpSrc, be16(l4, 0) as u128);
-    key.set(Field::TpDst, be16(l4, 2) as u128);
-    if let Some(f) = flags {
-        key.set(Field::TcpFlags, f as u128);
+    key.set(Field::NwProto, d[L3 + 9] as u128);
+    key.set(Field::TpSrc, be16(d, L4) as u128);
+    key.set(Field::TpDst, be16(d, L4 + 2) as u128);
+    if tcp {
+        key.set(Field::TcpFlags, (be16(d, L4 + 12) & 0x0fff) as u128);
     }
-    Some(Extracted {
-        map: 0b11_1111, // words 0-5: in_port/type/frag, MACs, IPs, IP word, L4
-        l3_ofs: L3 as u16,
-        l4_ofs: L4 as u16,
-        malformed: None,
-    })
 }
 
 /// The general parser behind [`extract`]: every protocol, tags, options,

@@ -29,6 +29,8 @@ pub enum PipelineUpdate {
     Subtables(std::sync::Arc<std::sync::Mutex<Vec<SubtableReport>>>),
     /// Change the EMC insertion probability.
     EmcInsertInvProb(u32),
+    /// Run these SIMD variants.
+    Simd(crate::simd::SimdChoice),
 }
 
 /// Per-PMD packet processing.
@@ -94,7 +96,8 @@ impl Pipeline for CrossConnect {
             | PipelineUpdate::PushRuleStats
             | PipelineUpdate::DumpFlows(_)
             | PipelineUpdate::Subtables(_)
-            | PipelineUpdate::EmcInsertInvProb(_) => {}
+            | PipelineUpdate::EmcInsertInvProb(_)
+            | PipelineUpdate::Simd(_) => {}
             PipelineUpdate::PortRemoved(p) => {
                 for slot in self.map.iter_mut() {
                     if *slot == Some(p) {

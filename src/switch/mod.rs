@@ -934,6 +934,23 @@ impl Switch {
         Ok(())
     }
 
+    /// The SIMD settings (`subtable-lookup-prio-set`, `miniflow-parser-set`).
+    pub fn simd_config(&self) -> crate::simd::SimdConfig {
+        self.dp
+            .simd
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Applies SIMD settings: every PMD runs the variants they select from
+    /// the top of its next loop; PMDs started later start with them.
+    pub fn set_simd(&mut self, cfg: crate::simd::SimdConfig) -> anyhow::Result<()> {
+        let choice = cfg.choice();
+        *self.dp.simd.lock().unwrap_or_else(|e| e.into_inner()) = cfg;
+        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::Simd(choice))])
+    }
+
     /// Each PMD's counters since the last `pmd-stats-clear`.
     pub fn pmd_snapshots(&self) -> Vec<PmdSnapshot> {
         self.pmds

@@ -406,6 +406,69 @@ fn ipv4_l4_frame() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
         })
 }
 
+/// The fast path alone: its result, or None for a frame it declines.
+fn extract_ipv4_tcp_udp(d: &[u8], in_port: u32, key: &mut FlowKey) -> Option<Extracted> {
+    let tcp = ipv4_l4_shape(d)?;
+    fill_ipv4_l4(d, tcp, in_port, key);
+    Some(IPV4_L4)
+}
+
+/// A burst of frames through `extract_burst` with the `parser` variant
+/// gives, frame by frame, what `extract` gives; bits left out of `todo`
+/// leave their keys alone.
+fn burst_agrees(
+    parser: Isa,
+    frames: &[Vec<u8>],
+    todo: u32,
+    port: u32,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_slice()).collect();
+    let stale = FlowKey {
+        words: [0x5a5a; FLOW_WORDS],
+    };
+    let mut keys = vec![stale; frames.len()];
+    let mut out = vec![IPV4_L4; frames.len()];
+    extract_burst(parser, &refs, todo, port, &mut keys, &mut out);
+    for (i, f) in frames.iter().enumerate() {
+        if todo & (1 << i) == 0 {
+            proptest::prop_assert_eq!(keys[i], stale);
+            continue;
+        }
+        let mut want = FlowKey::ZERO;
+        let x = extract(f, port, &mut want);
+        proptest::prop_assert_eq!(out[i], x, "frame {}", i);
+        proptest::prop_assert_eq!(keys[i], want, "frame {} {:02x?}", i, f);
+    }
+    Ok(())
+}
+
+/// One property test per parser variant, over bursts of random frames of
+/// the fast path's shape and near it.
+macro_rules! parser_variant_test {
+    ($name:ident, $isa:expr, $cpu:meta) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::test_runner::Config::with_cases(1000))]
+            #[test]
+            #[cfg_attr(not($cpu), ignore = "SKIPPED: this CPU lacks the variant's features")]
+            fn $name(frames in proptest::collection::vec(ipv4_l4_frame(), 1..=32), todo in proptest::prelude::any::<u32>(), port in proptest::prelude::any::<u32>()) {
+                proptest::prop_assert!($isa.available(simd::Kernel::Parser), "{} not available", $isa);
+                burst_agrees($isa, &frames, todo & (u32::MAX >> (32 - frames.len())), port)?;
+            }
+        }
+    };
+}
+parser_variant_test!(scalar_parser_burst_agrees_with_extract, Isa::Scalar, all());
+parser_variant_test!(
+    avx2_parser_agrees_with_scalar,
+    Isa::Avx2,
+    pmdswitch_cpu_avx2
+);
+parser_variant_test!(
+    avx512_parser_agrees_with_scalar,
+    Isa::Avx512,
+    all(pmdswitch_cpu_avx512f, pmdswitch_cpu_avx512bw)
+);
+
 proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config::with_cases(4000))]
 
