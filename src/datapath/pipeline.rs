@@ -60,8 +60,9 @@ impl OutputSink<Mbuf> for Sink<'_> {
 }
 
 impl Datapath {
-    /// Finds the megaflow of every packet of the burst (upcalling misses)
-    /// through extraction, EMC, SMC and the classifier.
+    /// Finds the megaflow of every packet of the burst, stage by stage;
+    /// each stage takes the packets the ones before left unmatched (a
+    /// bitmap) and returns what it leaves.
     pub(crate) fn classify<P: PacketBuf>(
         &mut self,
         pkts: &[P],
@@ -70,9 +71,43 @@ impl Datapath {
         flow: &mut [u32; BURST_SIZE],
         stats: &PmdStats,
     ) {
-        let n = pkts.len();
         let mut clock = StageClock::start(stats);
         let mut hashes = [0u32; BURST_SIZE];
+        let todo = self.extract_and_hash(pkts, in_port, &mut hashes, stats);
+        clock.lap(Stage::Extract);
+        let mut left = self.emc_lookup(todo, &hashes, flow, stats);
+        clock.lap(Stage::Emc);
+        if self.smc.is_some() {
+            left = self.smc_lookup(left, &hashes, flow, stats);
+            clock.lap(Stage::Smc);
+        }
+        if left != 0 {
+            let missed = self.dpcls_lookup(left, &hashes, flow, stats);
+            clock.lap(Stage::Dpcls);
+            if missed != 0 {
+                self.upcall_misses(missed, &hashes, now, flow, stats);
+                clock.lap(Stage::Upcall);
+            }
+        }
+        self.rerank_in = self.rerank_in.saturating_sub(pkts.len() as u32);
+        if self.rerank_in == 0 {
+            self.dpcls.rerank();
+            self.rerank_in = super::RERANK_EVERY;
+        }
+    }
+
+    /// Extraction of every packet's flow key into `self.keys` and its hash;
+    /// returns the packets that can be switched (a runt is dropped: its
+    /// flow stays NO_FLOW).
+    #[inline(always)]
+    fn extract_and_hash<P: PacketBuf>(
+        &mut self,
+        pkts: &[P],
+        in_port: u32,
+        hashes: &mut [u32; BURST_SIZE],
+        stats: &PmdStats,
+    ) -> u32 {
+        let n = pkts.len();
         let mut frames: [&[u8]; BURST_SIZE] = [&[]; BURST_SIZE];
         let mut todo: u32 = 0;
         for (i, p) in pkts.iter().enumerate() {
@@ -105,79 +140,101 @@ impl Datapath {
                 }
             }
         }
-        flow_hash_burst(
-            self.simd.hash,
-            &self.keys[..],
-            &words,
-            unhashed,
-            &mut hashes,
-        );
+        flow_hash_burst(self.simd.hash, &self.keys[..], &words, unhashed, hashes);
         if partial > 0 {
             stats.lookups.partial_parse.add(partial);
         }
-        clock.lap(Stage::Extract);
+        todo
+    }
 
-        // EMC, then SMC, then the classifier, each for what is left.
+    /// Exact-match cache lookups; returns the packets it did not match.
+    #[inline(always)]
+    fn emc_lookup(
+        &mut self,
+        todo: u32,
+        hashes: &[u32; BURST_SIZE],
+        flow: &mut [u32; BURST_SIZE],
+        stats: &PmdStats,
+    ) -> u32 {
         let mut left = todo;
-        let mut m = left;
-        let mut emc_hits = 0;
-        while m != 0 {
-            let i = m.trailing_zeros() as usize;
-            m &= m - 1;
+        for i in bits(todo) {
             if let Some(&id) = self.emc.lookup(&self.keys[i], hashes[i]) {
                 flow[i] = id;
                 left &= !(1 << i);
-                emc_hits += 1;
             }
         }
-        stats.lookups.emc_hits.add(emc_hits);
-        clock.lap(Stage::Emc);
-        if let Some(smc) = &self.smc {
-            let mut m = left;
-            let mut hits = 0;
-            while m != 0 {
-                let i = m.trailing_zeros() as usize;
-                m &= m - 1;
-                if let Some(id) = smc
-                    .lookup(hashes[i])
-                    .filter(|id| self.dpcls.matches(*id, &self.keys[i]))
-                {
-                    flow[i] = id;
-                    left &= !(1 << i);
-                    self.emc.insert(&self.keys[i], hashes[i], id);
-                    hits += 1;
-                }
+        stats
+            .lookups
+            .emc_hits
+            .add((todo ^ left).count_ones() as u64);
+        left
+    }
+
+    /// Signature match cache lookups, each candidate checked against its
+    /// megaflow; a hit goes into the EMC. Returns the packets left.
+    #[inline(always)]
+    fn smc_lookup(
+        &mut self,
+        todo: u32,
+        hashes: &[u32; BURST_SIZE],
+        flow: &mut [u32; BURST_SIZE],
+        stats: &PmdStats,
+    ) -> u32 {
+        let Some(smc) = &self.smc else { return todo };
+        let mut left = todo;
+        for i in bits(todo) {
+            if let Some(id) = smc
+                .lookup(hashes[i])
+                .filter(|id| self.dpcls.matches(*id, &self.keys[i]))
+            {
+                flow[i] = id;
+                left &= !(1 << i);
+                self.emc.insert(&self.keys[i], hashes[i], id);
             }
-            stats.lookups.smc_hits.add(hits);
-            clock.lap(Stage::Smc);
         }
-        if left == 0 {
-            return;
-        }
+        stats
+            .lookups
+            .smc_hits
+            .add((todo ^ left).count_ones() as u64);
+        left
+    }
+
+    /// The megaflow classifier, the whole burst at once; hits go into the
+    /// caches. Returns the packets it did not match.
+    #[inline(always)]
+    fn dpcls_lookup(
+        &mut self,
+        todo: u32,
+        hashes: &[u32; BURST_SIZE],
+        flow: &mut [u32; BURST_SIZE],
+        stats: &PmdStats,
+    ) -> u32 {
         let before = self.dpcls.stats();
-        let missed = self.dpcls.lookup_batch(&self.keys[..], left, flow);
+        let missed = self.dpcls.lookup_batch(&self.keys[..], todo, flow);
         let after = self.dpcls.stats();
         stats.lookups.megaflow_hits.add(after.hits - before.hits);
         stats
             .lookups
             .subtable_lookups
             .add(after.subtables_searched - before.subtables_searched);
-        let mut m = left & !missed;
-        while m != 0 {
-            let i = m.trailing_zeros() as usize;
-            m &= m - 1;
-            self.emc.insert(&self.keys[i], hashes[i], flow[i]);
-            if let Some(smc) = &mut self.smc {
-                smc.insert(hashes[i], flow[i]);
-            }
+        for i in bits(todo & !missed) {
+            self.remember(i, hashes[i], flow[i]);
         }
-        clock.lap(Stage::Dpcls);
-        let mut m = missed;
-        while m != 0 {
-            let i = m.trailing_zeros() as usize;
-            m &= m - 1;
-            // An earlier miss of this burst may have installed a megaflow
-            // that covers this packet too.
+        missed
+    }
+
+    /// Translates each missed packet through the rule tables and installs
+    /// its megaflow (an earlier miss of the burst may have installed one
+    /// that covers it already).
+    fn upcall_misses(
+        &mut self,
+        missed: u32,
+        hashes: &[u32; BURST_SIZE],
+        now: u64,
+        flow: &mut [u32; BURST_SIZE],
+        stats: &PmdStats,
+    ) {
+        for i in bits(missed) {
             let id = match self.dpcls.lookup(&self.keys[i]) {
                 Some(id) => id,
                 None => {
@@ -187,21 +244,19 @@ impl Datapath {
                 }
             };
             flow[i] = id;
-            if self.is_transient(id) {
-                continue; // past the flow limit: gone after this burst
-            }
-            self.emc.insert(&self.keys[i], hashes[i], id);
-            if let Some(smc) = &mut self.smc {
-                smc.insert(hashes[i], id);
+            // Past the flow limit the megaflow goes after this burst.
+            if !self.is_transient(id) {
+                self.remember(i, hashes[i], id);
             }
         }
-        if missed != 0 {
-            clock.lap(Stage::Upcall);
-        }
-        self.rerank_in = self.rerank_in.saturating_sub(n as u32);
-        if self.rerank_in == 0 {
-            self.dpcls.rerank();
-            self.rerank_in = super::RERANK_EVERY;
+    }
+
+    /// Puts packet `i`'s flow into the EMC (and the SMC).
+    #[inline(always)]
+    fn remember(&mut self, i: usize, hash: u32, id: u32) {
+        self.emc.insert(&self.keys[i], hash, id);
+        if let Some(smc) = &mut self.smc {
+            smc.insert(hash, id);
         }
     }
 
