@@ -5,246 +5,283 @@ use crate::switch::Switch;
 use serde_json::json;
 use std::fmt::Write;
 
-/// Every command, with a one-line description.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (
-        "pmd-stats-show",
-        "per-PMD packet and cycle counters since the last clear",
-    ),
-    ("pmd-stats-clear", "start the PMD counters from zero"),
-    (
-        "pmd-perf-show",
-        "per-PMD iterations, cycles per iteration, packets per rx poll, cycles per packet by stage, classifier subtables",
-    ),
-    (
-        "pmd-set",
-        "pmd-set tx_flush_interval_us=N max_sleep_us=N stage_cycles=0|1 cores=LIST|cpu_mask=0xMASK",
-    ),
-    (
-        "port-set",
-        "port-set NAME mtu=N rxq=N txq=N: reopen a port with new settings",
-    ),
-    (
-        "reload",
-        "reload [FILE]: apply the configuration file again (ports, cores, rules)",
-    ),
-    ("port-show", "ports: device, link, queues and counters"),
-    (
-        "pmd-rxq-show",
-        "which PMD polls which rx queue, and each queue's share of its PMD",
-    ),
-    (
-        "pmd-rxq-rebalance",
-        "place rx queues anew by policy and measured load",
-    ),
-    (
-        "mempool-show",
-        "mempools: socket, MTU, buffer size, mbufs in use, users",
-    ),
-    (
-        "log-level",
-        "log-level FILTER: change what is logged (tracing filter syntax)",
-    ),
-    (
-        "capture-start",
-        "capture-start PORT COUNT rx|tx|both FILE (pmdswitch ctl capture wraps it)",
-    ),
-    ("capture-status", "capture-status ID"),
-    ("capture-stop", "capture-stop ID"),
-    (
-        "add-flow",
-        "add-flow \"FLOW\": add a rule (ovs-ofctl syntax)",
-    ),
-    (
-        "del-flows",
-        "del-flows [--strict] [\"MATCH\"]: delete rules",
-    ),
-    (
-        "dump-flows",
-        "dump-flows [--subtables]: installed megaflows per PMD (match, packets, bytes, used, actions), or each PMD's classifier subtables",
-    ),
-    ("dump-rules", "rules with their counters"),
-    ("version", "pmdswitch version"),
-    ("list-commands", "this list"),
-];
+/// One ctl command: its name, its arguments, what it does, and the
+/// function that does it. [`COMMANDS`] is the only list: dispatch,
+/// `list-commands` and usage messages all read it.
+pub struct Command {
+    /// The command word.
+    pub name: &'static str,
+    /// Its arguments, as usage shows them ("" when it takes none).
+    pub args: &'static str,
+    /// What it does, in one line.
+    pub help: &'static str,
+    /// Runs it with the arguments after the command word.
+    pub run: fn(&mut Switch, &[String]) -> Reply,
+}
+
+macro_rules! commands {
+    ($( $name:literal, $args:literal, $help:literal => $run:expr; )*) => {
+        /// Every command the control socket answers.
+        pub const COMMANDS: &[Command] = &[$( Command { name: $name, args: $args, help: $help, run: $run } ),*];
+    };
+}
+
+commands! {
+    "pmd-stats-show", "", "per-PMD packet and cycle counters since the last clear" => |sw, a| none(a).unwrap_or_else(|| pmd_stats_show(sw));
+    "pmd-stats-clear", "", "start the PMD counters from zero" => |sw, a| none(a).unwrap_or_else(|| {
+        sw.clear_pmd_stats();
+        Reply::ok(String::new(), json!(null))
+    });
+    "pmd-perf-show", "", "per-PMD iterations, cycles per iteration, packets per rx poll, cycles per packet by stage, classifier subtables" => |sw, a| none(a).unwrap_or_else(|| super::perf::pmd_perf_show(sw));
+    "pmd-set", "[tx_flush_interval_us=N] [max_sleep_us=N] [stage_cycles=0|1] [cores=LIST|cpu_mask=0xMASK]", "change the PMD loop settings, or move the PMDs to other cores" => pmd_set;
+    "pmd-rxq-show", "", "which PMD polls which rx queue, and each queue's share of its PMD" => |sw, a| none(a).unwrap_or_else(|| pmd_rxq_show(sw));
+    "pmd-rxq-rebalance", "", "place rx queues anew by policy and measured load" => |sw, a| none(a).unwrap_or_else(|| rebalance(sw));
+    "port-show", "[NAME]", "ports: device, link, queues and counters" => port_show_cmd;
+    "port-set", "NAME [mtu=N] [rxq=N] [txq=N]", "reopen a port with new settings, keeping its OpenFlow number" => super::reconfig::port_set;
+    "add-port", "NAME key=value...", "open a port while traffic flows (keys as in a [[port]] table)" => add_port;
+    "del-port", "NAME", "close a port while traffic flows" => del_port;
+    "add-xconnect", "FROM TO", "the rule in_port=FROM,actions=output:TO" => |sw, a| xconnect(sw, a, true);
+    "del-xconnect", "FROM", "remove the cross-connect from FROM" => |sw, a| xconnect(sw, a, false);
+    "reload", "[FILE]", "apply the configuration file again (ports, cores, rules)" => super::reconfig::reload;
+    "mempool-show", "", "mempools: socket, MTU, buffer size, mbufs in use, users" => |sw, a| none(a).unwrap_or_else(|| mempool_show(sw));
+    "add-flow", "\"FLOW\"", "add a rule (ovs-ofctl syntax, quoted as one argument)" => add_flow;
+    "del-flows", "[--strict] [\"MATCH\"]", "delete rules" => del_flows;
+    "dump-flows", "[--subtables]", "installed megaflows per PMD (match, packets, bytes, used, actions), or each PMD's classifier subtables" => dump_flows;
+    "dump-rules", "", "rules with their counters" => |sw, a| none(a).unwrap_or_else(|| dump_rules(sw));
+    "capture-start", "PORT COUNT rx|tx|both FILE", "copy packets from the fast path into a pcap (pmdswitch ctl capture wraps it)" => capture_start;
+    "capture-status", "ID", "how far a capture got" => |sw, a| capture_report(sw, a, false);
+    "capture-stop", "ID", "end a capture" => |sw, a| capture_report(sw, a, true);
+    "subtable-lookup-prio-set", "scalar|avx2|avx512 PRIO", "the available dpcls lookup with the highest priority runs" => super::simd::lookup_prio_set;
+    "subtable-lookup-info-get", "", "dpcls lookup variants: priority, whether this CPU runs it, which is in use" => super::simd::lookup_info_get;
+    "miniflow-parser-set", "scalar|avx2|avx512", "the IPv4 TCP/UDP fast-path parser" => super::simd::parser_set;
+    "miniflow-parser-get", "", "parser variants and the one in use" => super::simd::parser_get;
+    "packet-hash-set", "scalar|avx2|avx512", "the burst flow hash" => super::simd::hash_set;
+    "packet-hash-get", "", "packet hash variants and the one in use" => super::simd::hash_get;
+    "log-level", "FILTER", "change what is logged (tracing filter syntax: info, debug, pmdswitch::dpdk=debug)" => log_level;
+    "version", "", "pmdswitch version" => |_, a| none(a).unwrap_or_else(|| Reply::ok(
+        format!("pmdswitch {}\n", env!("CARGO_PKG_VERSION")),
+        json!(env!("CARGO_PKG_VERSION")),
+    ));
+    "list-commands", "", "this list" => |_, a| none(a).unwrap_or_else(list_commands);
+}
+
+/// The command named `name`.
+pub fn find(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
 
 /// Runs one request against the switch.
 pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
-    let extra = |n: usize| -> Option<Reply> {
-        (req.args.len() > n).then(|| {
-            Reply::err(format!(
-                "{}: unexpected argument {:?}",
-                req.command, req.args[n]
-            ))
-        })
-    };
-    match req.command.as_str() {
-        "pmd-stats-show" => extra(0).unwrap_or_else(|| pmd_stats_show(sw)),
-        "pmd-stats-clear" => extra(0).unwrap_or_else(|| {
-            sw.clear_pmd_stats();
-            Reply::ok(String::new(), json!(null))
-        }),
-        "pmd-perf-show" => extra(0).unwrap_or_else(|| super::perf::pmd_perf_show(sw)),
-        "pmd-set" => pmd_set(sw, &req.args),
-        "port-set" => super::reconfig::port_set(sw, &req.args),
-        "reload" => super::reconfig::reload(sw, &req.args),
-        "pmd-rxq-rebalance" => extra(0).unwrap_or_else(|| match sw.rebalance() {
-            Ok(r) => Reply::ok(
-                format!(
-                    "moved {} rx queues; load variance {:.3e} -> {:.3e}\n",
-                    r.moved, r.variance_before, r.variance_after
-                ),
-                json!(r),
+    match find(&req.command) {
+        Some(c) => (c.run)(sw, &req.args),
+        None => Reply::err(format!(
+            "unknown command {:?}; try list-commands",
+            req.command
+        )),
+    }
+}
+
+/// The refusal for a command given the wrong arguments.
+pub fn usage(name: &str) -> Reply {
+    match find(name) {
+        Some(c) => Reply::err(format!("usage: {} {}", c.name, c.args)),
+        None => Reply::err(format!("unknown command {name:?}")),
+    }
+}
+
+/// For a command that takes no arguments: the refusal if it got some.
+fn none(args: &[String]) -> Option<Reply> {
+    args.first()
+        .map(|a| Reply::err(format!("unexpected argument {a:?}")))
+}
+
+fn list_commands() -> Reply {
+    let mut t = String::new();
+    for c in COMMANDS {
+        let _ = writeln!(t, "  {:<26} {}", format!("{} {}", c.name, c.args), c.help);
+    }
+    Reply::ok(
+        t,
+        json!(COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>()),
+    )
+}
+
+fn rebalance(sw: &mut Switch) -> Reply {
+    match sw.rebalance() {
+        Ok(r) => Reply::ok(
+            format!(
+                "moved {} rx queues; load variance {:.3e} -> {:.3e}\n",
+                r.moved, r.variance_before, r.variance_after
             ),
-            Err(e) => Reply::err(format!("pmd-rxq-rebalance: {e:#}")),
-        }),
-        "port-show" => match req.args.as_slice() {
-            [] => port_show(sw, None),
-            [name] => match sw.port_index(name) {
-                Some(i) => port_show(sw, Some(i)),
-                None => Reply::err(format!("port-show: no port named {name:?}")),
-            },
-            _ => extra(1).expect("more than one"),
-        },
-        "pmd-rxq-show" => extra(0).unwrap_or_else(|| pmd_rxq_show(sw)),
-        "mempool-show" => extra(0).unwrap_or_else(|| mempool_show(sw)),
-        "add-port" => match parse_port(&req.args) {
-            Ok(pc) => match sw.add_port(pc) {
-                Ok(slot) => Reply::ok(
-                    format!("port {} added (index {slot})\n", req.args[0]),
-                    json!({ "index": slot }),
-                ),
-                Err(e) => Reply::err(format!("add-port: {e:#}")),
-            },
-            Err(e) => Reply::err(format!("add-port: {e}")),
-        },
-        "del-port" => match req.args.as_slice() {
-            [name] => match sw.del_port(name) {
-                Ok(()) => Reply::ok(format!("port {name} removed\n"), json!(null)),
-                Err(e) => Reply::err(format!("del-port: {e:#}")),
-            },
-            _ => Reply::err("usage: del-port NAME"),
-        },
-        "add-xconnect" => match req.args.as_slice() {
-            [from, to] => match sw.set_xconnect(from, Some(to)) {
-                Ok(()) => Reply::ok(format!("{from} -> {to}\n"), json!(null)),
-                Err(e) => Reply::err(format!("add-xconnect: {e:#}")),
-            },
-            _ => Reply::err("usage: add-xconnect FROM TO"),
-        },
-        "del-xconnect" => match req.args.as_slice() {
-            [from] => match sw.set_xconnect(from, None) {
-                Ok(()) => Reply::ok(format!("{from} -> (nothing)\n"), json!(null)),
-                Err(e) => Reply::err(format!("del-xconnect: {e:#}")),
-            },
-            _ => Reply::err("usage: del-xconnect FROM"),
-        },
-        "log-level" => match (req.args.as_slice(), &sw.log_setter) {
-            ([spec], Some(set)) => match set(spec) {
-                Ok(()) => Reply::ok(format!("log filter: {spec}\n"), json!(spec)),
-                Err(e) => Reply::err(format!("log-level: {spec:?}: {e}")),
-            },
-            (_, None) => Reply::err("log-level: this switch has no adjustable logger"),
-            _ => Reply::err("usage: log-level FILTER (e.g. info, debug, pmdswitch::dpdk=debug)"),
-        },
-        "capture-start" => capture_start(sw, &req.args),
-        "capture-status" | "capture-stop" => {
-            let Some(id) = req.args.first().and_then(|a| a.parse::<u64>().ok()) else {
-                return Reply::err(format!("usage: {} ID", req.command));
-            };
-            if req.command == "capture-stop" {
-                if let Err(e) = sw.stop_capture(id) {
-                    return Reply::err(format!("capture-stop: {e:#}"));
-                }
-            }
-            sw.pump_captures();
-            match sw.captures.iter().find(|c| c.id == id) {
-                Some(c) => {
-                    let done = c.written + c.missed >= c.wanted || req.command == "capture-stop";
-                    Reply::ok(
-                        format!(
-                            "capture {id}: {} of {} written to {}, {} missed\n",
-                            c.written,
-                            c.wanted,
-                            c.path.display(),
-                            c.missed
-                        ),
-                        json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": done, "file": c.path }),
-                    )
-                }
-                None => Reply::err(format!("no capture {id}")),
-            }
-        }
-        "add-flow" => match req.args.as_slice() {
-            [text] => match sw.add_flow(text) {
-                Ok(()) => Reply::ok(String::new(), json!(null)),
-                Err(e) => Reply::err(format!("add-flow: {e:#}")),
-            },
-            _ => Reply::err("usage: add-flow \"FLOW\" (ovs-ofctl syntax, quoted as one argument)"),
-        },
-        "del-flows" => {
-            let strict = req.args.iter().any(|a| a == "--strict");
-            let rest: Vec<&String> = req.args.iter().filter(|a| *a != "--strict").collect();
-            let text = match rest.as_slice() {
-                [] => "",
-                [t] => t.as_str(),
-                _ => return Reply::err("usage: del-flows [--strict] [\"MATCH\"]"),
-            };
-            match sw.del_flows(text, strict) {
-                Ok(n) => Reply::ok(format!("deleted {n} rules\n"), json!({ "deleted": n })),
-                Err(e) => Reply::err(format!("del-flows: {e:#}")),
-            }
-        }
-        "dump-flows" if req.args.first().is_some_and(|a| a == "--subtables") => {
-            extra(1).unwrap_or_else(|| super::perf::dump_subtables(sw))
-        }
-        "dump-flows" => extra(0).unwrap_or_else(|| match sw.dump_flows() {
-            Ok(flows) => {
-                let mut t = String::new();
-                let mut data = Vec::new();
-                for f in &flows {
-                    let (m, a) = (f.match_text(), f.actions_text());
-                    let _ = writeln!(t, "pmd core {}: {m}, packets:{}, bytes:{}, used:{:.3}s, actions:{a}", f.core, f.packets, f.bytes, f.used_s);
-                    data.push(json!({ "core": f.core, "match": m, "actions": a, "packets": f.packets, "bytes": f.bytes, "used_s": f.used_s }));
-                }
-                Reply::ok(t, json!(data))
-            }
-            Err(e) => Reply::err(format!("dump-flows: {e:#}")),
-        }),
-        "dump-rules" => extra(0).unwrap_or_else(|| match sw.dump_rules() {
-            Ok(rules) => {
-                let mut t = String::new();
-                let mut data = Vec::new();
-                for r in &rules {
-                    let _ = writeln!(t, " {r}");
-                    data.push(json!({
-                        "table": r.table,
-                        "priority": r.priority,
-                        "cookie": r.cookie,
-                        "n_packets": r.stats.packets.load(std::sync::atomic::Ordering::Relaxed),
-                        "n_bytes": r.stats.bytes.load(std::sync::atomic::Ordering::Relaxed),
-                        "text": r.to_string(),
-                    }));
-                }
-                Reply::ok(t, json!(data))
-            }
-            Err(e) => Reply::err(format!("dump-rules: {e:#}")),
-        }),
-        "version" => Reply::ok(
-            format!("pmdswitch {}\n", env!("CARGO_PKG_VERSION")),
-            json!(env!("CARGO_PKG_VERSION")),
+            json!(r),
         ),
-        "list-commands" => {
-            let all = || COMMANDS.iter().chain(super::simd::COMMANDS);
-            let mut t = String::new();
-            for (c, d) in all() {
-                let _ = writeln!(t, "  {c:<16} {d}");
-            }
-            Reply::ok(t, json!(all().map(|c| c.0).collect::<Vec<_>>()))
+        Err(e) => Reply::err(format!("pmd-rxq-rebalance: {e:#}")),
+    }
+}
+
+fn port_show_cmd(sw: &mut Switch, args: &[String]) -> Reply {
+    match args {
+        [] => port_show(sw, None),
+        [name] => match sw.port_index(name) {
+            Some(i) => port_show(sw, Some(i)),
+            None => Reply::err(format!("port-show: no port named {name:?}")),
+        },
+        _ => usage("port-show"),
+    }
+}
+
+fn add_port(sw: &mut Switch, args: &[String]) -> Reply {
+    match parse_port(args) {
+        Ok(pc) => match sw.add_port(pc) {
+            Ok(slot) => Reply::ok(
+                format!("port {} added (index {slot})\n", args[0]),
+                json!({ "index": slot }),
+            ),
+            Err(e) => Reply::err(format!("add-port: {e:#}")),
+        },
+        Err(e) => Reply::err(format!("add-port: {e}")),
+    }
+}
+
+fn del_port(sw: &mut Switch, args: &[String]) -> Reply {
+    let [name] = args else {
+        return usage("del-port");
+    };
+    match sw.del_port(name) {
+        Ok(()) => Reply::ok(format!("port {name} removed\n"), json!(null)),
+        Err(e) => Reply::err(format!("del-port: {e:#}")),
+    }
+}
+
+fn xconnect(sw: &mut Switch, args: &[String], add: bool) -> Reply {
+    let cmd = if add { "add-xconnect" } else { "del-xconnect" };
+    let (from, to) = match (args, add) {
+        ([from, to], true) => (from, Some(to)),
+        ([from], false) => (from, None),
+        _ => return usage(cmd),
+    };
+    match sw.set_xconnect(from, to.map(String::as_str)) {
+        Ok(()) => Reply::ok(
+            format!("{from} -> {}\n", to.map_or("(nothing)", |t| t.as_str())),
+            json!(null),
+        ),
+        Err(e) => Reply::err(format!("{cmd}: {e:#}")),
+    }
+}
+
+fn log_level(sw: &mut Switch, args: &[String]) -> Reply {
+    match (args, &sw.log_setter) {
+        ([spec], Some(set)) => match set(spec) {
+            Ok(()) => Reply::ok(format!("log filter: {spec}\n"), json!(spec)),
+            Err(e) => Reply::err(format!("log-level: {spec:?}: {e}")),
+        },
+        (_, None) => Reply::err("log-level: this switch has no adjustable logger"),
+        _ => usage("log-level"),
+    }
+}
+
+/// `capture-status ID` (and, with `stop`, `capture-stop ID`).
+fn capture_report(sw: &mut Switch, args: &[String], stop: bool) -> Reply {
+    let name = if stop {
+        "capture-stop"
+    } else {
+        "capture-status"
+    };
+    let Some(id) = args.first().and_then(|a| a.parse::<u64>().ok()) else {
+        return usage(name);
+    };
+    if stop {
+        if let Err(e) = sw.stop_capture(id) {
+            return Reply::err(format!("capture-stop: {e:#}"));
         }
-        other => super::simd::execute(sw, other, &req.args).unwrap_or_else(|| {
-            Reply::err(format!("unknown command {other:?}; try list-commands"))
-        }),
+    }
+    sw.pump_captures();
+    match sw.captures.iter().find(|c| c.id == id) {
+        Some(c) => {
+            let done = c.written + c.missed >= c.wanted || stop;
+            Reply::ok(
+                format!(
+                    "capture {id}: {} of {} written to {}, {} missed\n",
+                    c.written,
+                    c.wanted,
+                    c.path.display(),
+                    c.missed
+                ),
+                json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": done, "file": c.path }),
+            )
+        }
+        None => Reply::err(format!("no capture {id}")),
+    }
+}
+
+fn add_flow(sw: &mut Switch, args: &[String]) -> Reply {
+    let [text] = args else {
+        return usage("add-flow");
+    };
+    match sw.add_flow(text) {
+        Ok(()) => Reply::ok(String::new(), json!(null)),
+        Err(e) => Reply::err(format!("add-flow: {e:#}")),
+    }
+}
+
+fn del_flows(sw: &mut Switch, args: &[String]) -> Reply {
+    let strict = args.iter().any(|a| a == "--strict");
+    let rest: Vec<&String> = args.iter().filter(|a| *a != "--strict").collect();
+    let text = match rest.as_slice() {
+        [] => "",
+        [t] => t.as_str(),
+        _ => return usage("del-flows"),
+    };
+    match sw.del_flows(text, strict) {
+        Ok(n) => Reply::ok(format!("deleted {n} rules\n"), json!({ "deleted": n })),
+        Err(e) => Reply::err(format!("del-flows: {e:#}")),
+    }
+}
+
+fn dump_flows(sw: &mut Switch, args: &[String]) -> Reply {
+    match args {
+        [] => {}
+        [a] if a == "--subtables" => return super::perf::dump_subtables(sw),
+        _ => return usage("dump-flows"),
+    }
+    match sw.dump_flows() {
+        Ok(flows) => {
+            let mut t = String::new();
+            let mut data = Vec::new();
+            for f in &flows {
+                let (m, a) = (f.match_text(), f.actions_text());
+                let _ = writeln!(
+                    t,
+                    "pmd core {}: {m}, packets:{}, bytes:{}, used:{:.3}s, actions:{a}",
+                    f.core, f.packets, f.bytes, f.used_s
+                );
+                data.push(json!({ "core": f.core, "match": m, "actions": a, "packets": f.packets, "bytes": f.bytes, "used_s": f.used_s }));
+            }
+            Reply::ok(t, json!(data))
+        }
+        Err(e) => Reply::err(format!("dump-flows: {e:#}")),
+    }
+}
+
+fn dump_rules(sw: &mut Switch) -> Reply {
+    match sw.dump_rules() {
+        Ok(rules) => {
+            let mut t = String::new();
+            let mut data = Vec::new();
+            for r in &rules {
+                let _ = writeln!(t, " {r}");
+                data.push(json!({
+                    "table": r.table,
+                    "priority": r.priority,
+                    "cookie": r.cookie,
+                    "n_packets": r.stats.packets.load(std::sync::atomic::Ordering::Relaxed),
+                    "n_bytes": r.stats.bytes.load(std::sync::atomic::Ordering::Relaxed),
+                    "text": r.to_string(),
+                }));
+            }
+            Reply::ok(t, json!(data))
+        }
+        Err(e) => Reply::err(format!("dump-rules: {e:#}")),
     }
 }
 
@@ -253,7 +290,7 @@ const MAX_CAPTURE: u64 = 1_000_000_000;
 
 fn capture_start(sw: &mut Switch, args: &[String]) -> Reply {
     let [port, count, dir, file] = args else {
-        return Reply::err("usage: capture-start PORT COUNT rx|tx|both FILE");
+        return usage("capture-start");
     };
     let Some(count) = count
         .parse::<u64>()
@@ -409,9 +446,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
 /// `pmd-set key=value...`: changes the PMD loop settings on every PMD.
 fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
     if args.is_empty() {
-        return Reply::err(
-            "usage: pmd-set [tx_flush_interval_us=N] [max_sleep_us=N] [stage_cycles=0|1] [cores=LIST|cpu_mask=0xMASK]",
-        );
+        return usage("pmd-set");
     }
     let mut s = sw.settings;
     let mut cores = None;
@@ -652,4 +687,44 @@ pub fn mempool_show(sw: &Switch) -> Reply {
         }));
     }
     Reply::ok(t, json!(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_table_serves_dispatch_list_and_usage() {
+        let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        // Dispatch finds every listed command, and only those.
+        for n in &names {
+            assert_eq!(find(n).map(|c| c.name), Some(*n));
+        }
+        assert!(find("no-such-command").is_none());
+        // list-commands lists exactly the table, in order.
+        let listed = list_commands();
+        assert!(listed.ok);
+        assert_eq!(listed.data, json!(names));
+        for c in COMMANDS {
+            assert!(listed.text.contains(c.help), "{}", c.name);
+            assert!(usage(c.name)
+                .text
+                .starts_with(&format!("usage: {}", c.name)));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), COMMANDS.len(), "a command is listed twice");
+    }
+
+    #[test]
+    fn the_readme_documents_every_command() {
+        let readme = include_str!("../../README.md");
+        for c in COMMANDS {
+            assert!(
+                readme.contains(&format!("`{}", c.name)),
+                "README.md does not mention `{}`",
+                c.name
+            );
+        }
+    }
 }

@@ -36,7 +36,7 @@ pub fn parse_core_list(s: &str) -> Result<Vec<usize>, String> {
 /// `port-set NAME mtu=N rxq=N txq=N`.
 pub fn port_set(sw: &mut Switch, args: &[String]) -> Reply {
     let Some((name, kvs)) = args.split_first() else {
-        return Reply::err("usage: port-set NAME [mtu=N] [rxq=N] [txq=N]");
+        return super::commands::usage("port-set");
     };
     if kvs.is_empty() {
         return Reply::err("port-set: nothing to change (mtu=N, rxq=N, txq=N)");
@@ -70,7 +70,7 @@ pub fn reload(sw: &mut Switch, args: &[String]) -> Reply {
             None => return Reply::err("reload: the switch was not started from a file; name one"),
         },
         [p] => p.into(),
-        _ => return Reply::err("usage: reload [FILE]"),
+        _ => return super::commands::usage("reload"),
     };
     let cfg = match Config::load(&path) {
         Ok(c) => c,

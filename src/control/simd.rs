@@ -2,65 +2,73 @@
 //! `subtable-lookup-info-get`, `miniflow-parser-set` and
 //! `miniflow-parser-get`, plus the same pair for the packet hash. Each set
 //! reaches every PMD at the top of its next loop.
+use super::commands::usage;
 use super::Reply;
 use crate::simd::{Isa, Kernel, SimdConfig};
 use crate::switch::Switch;
 use serde_json::json;
 use std::fmt::Write;
 
-/// The commands, with a one-line description each.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (
-        "subtable-lookup-prio-set",
-        "subtable-lookup-prio-set scalar|avx2|avx512 PRIO: the available dpcls lookup with the highest priority runs",
-    ),
-    (
-        "subtable-lookup-info-get",
-        "dpcls lookup variants: priority, whether this CPU runs it, which is in use",
-    ),
-    (
-        "miniflow-parser-set",
-        "miniflow-parser-set scalar|avx2|avx512: the IPv4 TCP/UDP fast-path parser",
-    ),
-    ("miniflow-parser-get", "parser variants and the one in use"),
-    (
-        "packet-hash-set",
-        "packet-hash-set scalar|avx2|avx512: the burst flow hash",
-    ),
-    ("packet-hash-get", "packet hash variants and the one in use"),
-];
-
-/// Runs `command` if it is one of [`COMMANDS`].
-pub fn execute(sw: &mut Switch, command: &str, args: &[String]) -> Option<Reply> {
-    let mut cfg = sw.simd_config();
-    let set = |r: Result<(), String>, cfg: SimdConfig, sw: &mut Switch| match r {
-        Err(e) => Reply::err(format!("{command}: {e}")),
+/// Hands the changed settings to the switch (which posts them to every PMD).
+fn apply(sw: &mut Switch, name: &str, r: Result<(), String>, cfg: SimdConfig) -> Reply {
+    match r {
+        Err(e) => Reply::err(format!("{name}: {e}")),
         Ok(()) => match sw.set_simd(cfg.clone()) {
             Ok(()) => Reply::ok(String::new(), json!(cfg.choice())),
-            Err(e) => Reply::err(format!("{command}: {e:#}")),
+            Err(e) => Reply::err(format!("{name}: {e:#}")),
         },
+    }
+}
+
+/// `subtable-lookup-prio-set scalar|avx2|avx512 PRIO`.
+pub fn lookup_prio_set(sw: &mut Switch, args: &[String]) -> Reply {
+    let [name, prio] = args else {
+        return usage("subtable-lookup-prio-set");
     };
-    Some(match (command, args) {
-        ("subtable-lookup-prio-set", [name, prio]) => {
-            let r = cfg.set_lookup_prio(name, prio);
-            set(r, cfg, sw)
-        }
-        ("subtable-lookup-info-get", []) => info(&cfg, Kernel::Lookup),
-        ("miniflow-parser-set", [name]) => {
-            let r = cfg.set(Kernel::Parser, name);
-            set(r, cfg, sw)
-        }
-        ("miniflow-parser-get", []) => info(&cfg, Kernel::Parser),
-        ("packet-hash-set", [name]) => {
-            let r = cfg.set(Kernel::Hash, name);
-            set(r, cfg, sw)
-        }
-        ("packet-hash-get", []) => info(&cfg, Kernel::Hash),
-        _ => {
-            let (_, usage) = COMMANDS.iter().find(|(c, _)| *c == command)?;
-            Reply::err(format!("usage: {usage}"))
-        }
-    })
+    let mut cfg = sw.simd_config();
+    let r = cfg.set_lookup_prio(name, prio);
+    apply(sw, "subtable-lookup-prio-set", r, cfg)
+}
+
+/// `miniflow-parser-set scalar|avx2|avx512`.
+pub fn parser_set(sw: &mut Switch, args: &[String]) -> Reply {
+    set_kernel(sw, args, Kernel::Parser, "miniflow-parser-set")
+}
+
+/// `packet-hash-set scalar|avx2|avx512`.
+pub fn hash_set(sw: &mut Switch, args: &[String]) -> Reply {
+    set_kernel(sw, args, Kernel::Hash, "packet-hash-set")
+}
+
+fn set_kernel(sw: &mut Switch, args: &[String], k: Kernel, name: &str) -> Reply {
+    let [variant] = args else {
+        return usage(name);
+    };
+    let mut cfg = sw.simd_config();
+    let r = cfg.set(k, variant);
+    apply(sw, name, r, cfg)
+}
+
+/// `subtable-lookup-info-get`.
+pub fn lookup_info_get(sw: &mut Switch, args: &[String]) -> Reply {
+    get_kernel(sw, args, Kernel::Lookup, "subtable-lookup-info-get")
+}
+
+/// `miniflow-parser-get`.
+pub fn parser_get(sw: &mut Switch, args: &[String]) -> Reply {
+    get_kernel(sw, args, Kernel::Parser, "miniflow-parser-get")
+}
+
+/// `packet-hash-get`.
+pub fn hash_get(sw: &mut Switch, args: &[String]) -> Reply {
+    get_kernel(sw, args, Kernel::Hash, "packet-hash-get")
+}
+
+fn get_kernel(sw: &mut Switch, args: &[String], k: Kernel, name: &str) -> Reply {
+    if !args.is_empty() {
+        return usage(name);
+    }
+    info(&sw.simd_config(), k)
 }
 
 /// Each variant of kernel `k`: (for the lookup) its priority, whether this
