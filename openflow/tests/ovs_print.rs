@@ -3,30 +3,10 @@
 
 mod common;
 
-use common::{hex, ovs_ofctl_or_skip};
+use common::{hex, mac, openflow_table_features, ovs_ofctl_or_skip, sample_port};
 use openflow::consts::{self, error as e, port};
 use openflow::*;
 use std::process::Command;
-
-fn mac(last: u8) -> [u8; 6] {
-    [0x52, 0x54, 0, 0, 0, last]
-}
-
-fn sample_port(no: u32) -> Port {
-    Port {
-        port_no: no,
-        hw_addr: mac(no as u8),
-        name: FixedStr::new(&format!("p{no}")),
-        config: consts::port_config::NO_FWD,
-        state: consts::port_state::LIVE,
-        curr: consts::port_features::F_10GB_FD | consts::port_features::F_COPPER,
-        advertised: 0,
-        supported: 0,
-        peer: 0,
-        curr_speed: 10_000_000,
-        max_speed: 10_000_000,
-    }
-}
 
 fn sample_match() -> Match {
     Match {
@@ -705,7 +685,7 @@ fn ovs_decodes_every_multipart_we_encode() {
         ],
     );
     check(
-        &mp_reply(R::TableFeatures(vec![common_table_features()])),
+        &mp_reply(R::TableFeatures(vec![openflow_table_features(0)])),
         &[
             "OFPST_TABLE_FEATURES reply",
             "table 0 (\"classifier\")",
@@ -713,59 +693,4 @@ fn ovs_decodes_every_multipart_we_encode() {
         ],
     );
     assert_nothing_missing();
-}
-
-fn common_table_features() -> TableFeatures {
-    openflow_table_features(0)
-}
-
-/// A table that advertises what pmdswitch will: the properties OVS requires.
-pub fn openflow_table_features(table_id: u8) -> TableFeatures {
-    use consts::{action as a, instruction as i};
-    let fields: Vec<u32> = [Field::InPort, Field::EthDst, Field::EthType, Field::Ipv4Src]
-        .iter()
-        .map(|f| f.header(false))
-        .collect();
-    let actions = vec![a::OUTPUT, a::GROUP, a::SET_FIELD];
-    TableFeatures {
-        table_id,
-        name: FixedStr::new("classifier"),
-        metadata_match: u64::MAX,
-        metadata_write: u64::MAX,
-        config: 0,
-        max_entries: 1_000_000,
-        properties: vec![
-            TableFeatureProp::Instructions {
-                miss: false,
-                ids: vec![
-                    i::GOTO_TABLE,
-                    i::APPLY_ACTIONS,
-                    i::WRITE_ACTIONS,
-                    i::CLEAR_ACTIONS,
-                ],
-            },
-            TableFeatureProp::NextTables {
-                miss: false,
-                tables: (table_id + 1..=table_id + 3).collect(),
-            },
-            TableFeatureProp::WriteActions {
-                miss: false,
-                ids: actions.clone(),
-            },
-            TableFeatureProp::ApplyActions {
-                miss: false,
-                ids: actions,
-            },
-            TableFeatureProp::Match(fields.clone()),
-            TableFeatureProp::Wildcards(fields.clone()),
-            TableFeatureProp::WriteSetfield {
-                miss: false,
-                fields: fields.clone(),
-            },
-            TableFeatureProp::ApplySetfield {
-                miss: false,
-                fields,
-            },
-        ],
-    }
 }
