@@ -378,3 +378,168 @@ impl Message {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consts::error as e;
+
+    fn with_len(mut b: Vec<u8>) -> Vec<u8> {
+        let len = b.len() as u16;
+        b[2..4].copy_from_slice(&len.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn hello_of_any_version_decodes_and_negotiates() {
+        // An OpenFlow 1.5 peer offering 1.0, 1.3 and 1.5.
+        let bytes = [6, 0, 0, 16, 0, 0, 0, 9, 0, 1, 0, 8, 0, 0, 0, 0x52];
+        let (h, m) = Message::decode(&bytes).unwrap();
+        assert_eq!((h.version, h.xid), (6, 9));
+        let Message::Hello(hello) = m else {
+            panic!("{m:?}")
+        };
+        assert!(
+            hello.supports(h.version, 4)
+                && hello.supports(h.version, 6)
+                && !hello.supports(h.version, 5)
+        );
+        // Without a bitmap, the header version is the highest supported.
+        let bare = Message::decode(&[4, 0, 0, 8, 0, 0, 0, 1]).unwrap().1;
+        assert_eq!(bare, Message::Hello(Hello::default()));
+        assert!(Hello::default().supports(4, 1) && !Hello::default().supports(4, 5));
+        assert_eq!(Hello::for_versions(&[4]).version_bitmap, [0x10]);
+    }
+
+    #[test]
+    fn other_versions_are_bad_version() {
+        let err = Message::decode(&[1, 5, 0, 8, 0, 0, 0, 1]).unwrap_err();
+        assert_eq!(err, DecodeError::BadVersion(1));
+        assert_eq!(
+            err.ofp_error(),
+            (e::BAD_REQUEST, e::bad_request::BAD_VERSION)
+        );
+    }
+
+    #[test]
+    fn header_length_must_match_the_bytes() {
+        assert_eq!(
+            Message::decode(&[4, 20, 0, 9, 0, 0, 0, 1])
+                .unwrap_err()
+                .ofp_error(),
+            (e::BAD_REQUEST, e::bad_request::BAD_LEN)
+        );
+        assert_eq!(
+            Message::decode(&[4, 20, 0, 8]).unwrap_err().ofp_error(),
+            (e::BAD_REQUEST, e::bad_request::BAD_LEN)
+        );
+    }
+
+    #[test]
+    fn fixed_bodies_must_be_exact() {
+        // BARRIER_REQUEST with a stray byte, ROLE_REQUEST one byte short.
+        let barrier = with_len(vec![4, 20, 0, 0, 0, 0, 0, 1, 0]);
+        assert_eq!(
+            Message::decode(&barrier).unwrap_err().ofp_error(),
+            (e::BAD_REQUEST, e::bad_request::BAD_LEN)
+        );
+        let role = with_len([vec![4, 24, 0, 0, 0, 0, 0, 1], vec![0; 15]].concat());
+        assert_eq!(
+            Message::decode(&role).unwrap_err().ofp_error(),
+            (e::BAD_REQUEST, e::bad_request::BAD_LEN)
+        );
+        let set_config = with_len(vec![4, 9, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(
+            Message::decode(&set_config).unwrap_err().ofp_error(),
+            (e::SWITCH_CONFIG_FAILED, e::switch_config_failed::BAD_LEN)
+        );
+    }
+
+    #[test]
+    fn unknown_types_decode_for_a_bad_type_reply() {
+        let q = with_len(vec![4, 22, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0]);
+        let (h, m) = Message::decode(&q).unwrap();
+        assert_eq!(
+            m,
+            Message::Unknown {
+                typ: 22,
+                body: vec![0, 0, 0, 1, 0, 0, 0, 0]
+            }
+        );
+        assert_eq!(h.xid, 7);
+        let mp = with_len(vec![4, 18, 0, 0, 0, 0, 0, 7, 0, 9, 0, 0, 0, 0, 0, 0]);
+        let Message::MultipartRequest(req) = Message::decode(&mp).unwrap().1 else {
+            panic!()
+        };
+        assert_eq!(
+            req.body,
+            crate::MultipartRequestBody::Unknown {
+                typ: 9,
+                body: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn error_reply_echoes_64_bytes() {
+        let flow_mod = with_len([vec![4, 14, 0, 0, 0, 0, 0, 3], vec![0xee; 100]].concat());
+        let err = Message::decode(&flow_mod).unwrap_err();
+        let reply = ErrorMsg::for_decode_error(&err, &flow_mod);
+        assert_eq!(reply.data, &flow_mod[..64]);
+        assert_eq!((reply.typ, reply.code), err.ofp_error());
+    }
+
+    #[test]
+    fn flow_mod_errors_name_the_part_that_is_wrong() {
+        let mut fm = crate::FlowMod {
+            r#match: crate::Match {
+                fields: vec![crate::Oxm::exact(crate::Field::InPort, 1)],
+            },
+            instructions: vec![crate::Instruction::ApplyActions(vec![
+                crate::Action::Output {
+                    port: 1,
+                    max_len: 0,
+                },
+            ])],
+            ..Default::default()
+        };
+        let good = Message::FlowMod(fm.clone()).encode(1).unwrap();
+        assert_eq!(
+            Message::decode(&good).unwrap().1,
+            Message::FlowMod(fm.clone())
+        );
+        // Offsets: header 8, fixed part 40, match 16, instruction header 8, action.
+        let mut bad_action = good.clone();
+        bad_action[8 + 40 + 16 + 8 + 1] = 99;
+        assert_eq!(
+            Message::decode(&bad_action).unwrap_err().ofp_error(),
+            (e::BAD_ACTION, e::bad_action::BAD_TYPE)
+        );
+        let mut bad_inst = good.clone();
+        bad_inst[8 + 40 + 16 + 1] = 42;
+        assert_eq!(
+            Message::decode(&bad_inst).unwrap_err().ofp_error(),
+            (e::BAD_INSTRUCTION, e::bad_instruction::UNKNOWN_INST)
+        );
+        let mut bad_match = good.clone();
+        bad_match[8 + 40 + 1] = 0;
+        assert_eq!(
+            Message::decode(&bad_match).unwrap_err().ofp_error(),
+            (e::BAD_MATCH, e::bad_match::BAD_TYPE)
+        );
+        fm.instructions.clear();
+        let truncated_match = &Message::FlowMod(fm).encode(1).unwrap()[..8 + 40 + 12];
+        assert_eq!(
+            Message::decode(&with_len(truncated_match.to_vec()))
+                .unwrap_err()
+                .ofp_error(),
+            (e::BAD_MATCH, e::bad_match::BAD_LEN)
+        );
+    }
+
+    #[test]
+    fn too_long_messages_are_refused_when_encoding() {
+        let m = Message::EchoRequest(vec![0; 70_000]);
+        assert_eq!(m.encode(1), Err(TooLong(70_008)));
+    }
+}

@@ -81,8 +81,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Splits off the next `n` bytes as a reader of its own scope.
+    /// Claiming more bytes than remain is a length error of the inner scope.
     pub(crate) fn sub(&mut self, n: usize, scope: Scope) -> Result<Reader<'a>> {
-        Ok(Reader::new(self.bytes(n)?, scope))
+        let bytes = self.bytes(n).map_err(|_| DecodeError::BadLen(scope))?;
+        Ok(Reader::new(bytes, scope))
     }
 
     /// Reads a TLV whose 16-bit length (at `len_off`, counting the whole TLV)
