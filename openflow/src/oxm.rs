@@ -138,6 +138,36 @@ impl Field {
     pub fn from_header(header: u32) -> Option<Field> {
         Field::lookup((header >> 16) as u16, ((header >> 9) & 0x7f) as u8, None)
     }
+
+    /// The field an NXM/OXM header in a Nicira action (REG_LOAD, REG_MOVE)
+    /// names. OVS writes OpenFlow 1.0 fields there as NXM_OF_* (class 0);
+    /// those with the same width and meaning as an OXM field map to it.
+    /// NXM_OF_IN_PORT (16-bit), NXM_OF_VLAN_TCI and NXM_OF_IP_TOS have no
+    /// same-width OXM twin and give `None`.
+    pub fn from_nxm_header(header: u32) -> Option<Field> {
+        if (header >> 16) as u16 != oxm_class::NXM_0 {
+            return Field::from_header(header);
+        }
+        const NXM_OF: [(u8, Field); 15] = [
+            (1, Field::EthDst),
+            (2, Field::EthSrc),
+            (3, Field::EthType),
+            (6, Field::IpProto),
+            (7, Field::Ipv4Src),
+            (8, Field::Ipv4Dst),
+            (9, Field::TcpSrc),
+            (10, Field::TcpDst),
+            (11, Field::UdpSrc),
+            (12, Field::UdpDst),
+            (13, Field::Icmpv4Type),
+            (14, Field::Icmpv4Code),
+            (15, Field::ArpOp),
+            (16, Field::ArpSpa),
+            (17, Field::ArpTpa),
+        ];
+        let number = ((header >> 9) & 0x7f) as u8;
+        NXM_OF.iter().find(|(n, _)| *n == number).map(|(_, f)| *f)
+    }
 }
 
 /// One OXM TLV: a field, its value and an optional mask.
@@ -303,6 +333,18 @@ mod tests {
         assert_eq!(Field::Reg0.header(false), 0x0001_0004);
         assert_eq!(Field::from_header(0x8000_1401), Some(Field::IpProto));
         assert_eq!(Field::from_header(0x8000_0a02), Some(Field::EthType));
+    }
+
+    #[test]
+    fn nxm_headers_map_to_oxm_fields() {
+        // NXM_OF_ETH_SRC and NXM_OF_ETH_DST, as ovs-ofctl writes `move:`.
+        assert_eq!(Field::from_nxm_header(0x0000_0406), Some(Field::EthSrc));
+        assert_eq!(Field::from_nxm_header(0x0000_0206), Some(Field::EthDst));
+        assert_eq!(Field::from_nxm_header(0x0001_0004), Some(Field::Reg0));
+        assert_eq!(Field::from_nxm_header(0x0000_0002), None);
+        for f in Field::ALL.iter().filter(|f| f.experimenter().is_none()) {
+            assert_eq!(Field::from_nxm_header(f.header(false)), Some(*f));
+        }
     }
 
     #[test]
