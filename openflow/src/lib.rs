@@ -31,7 +31,9 @@ pub use group::{Bucket, GroupDesc, GroupMod, GroupStats};
 pub use instruction::Instruction;
 pub use message::{ErrorMsg, ExperimenterMsg, Header, Hello, Message, PortStatus, TooLong};
 pub use meter::{BandKind, MeterBand, MeterMod};
-pub use multipart::{MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody};
+pub use multipart::{
+    encode_reply_parts, MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
+};
 pub use oxm::{Field, Match, Oxm};
 pub use structs::*;
 pub use table_features::{TableFeatureProp, TableFeatures};

@@ -244,3 +244,120 @@ impl MultipartReply {
         }
     }
 }
+
+impl MultipartReplyBody {
+    /// Splits a list body in two halves; gives the body back when it is a
+    /// single entry or a fixed body, which cannot be split.
+    fn halve(self) -> std::result::Result<(Self, Self), Self> {
+        macro_rules! halve_lists {
+            ($body:expr, $($v:ident),*) => {
+                match $body {
+                    $(MultipartReplyBody::$v(mut list) if list.len() > 1 => {
+                        let tail = list.split_off(list.len() / 2);
+                        Ok((MultipartReplyBody::$v(list), MultipartReplyBody::$v(tail)))
+                    })*
+                    other => Err(other),
+                }
+            };
+        }
+        halve_lists!(
+            self,
+            Flow,
+            Table,
+            PortStats,
+            PortDesc,
+            Group,
+            GroupDesc,
+            TableFeatures
+        )
+    }
+}
+
+/// Encodes a multipart reply as as many messages as the 64 KiB limit needs,
+/// all with `xid`, every one but the last flagged `OFPMPF_REPLY_MORE`.
+/// Fails only when a single entry cannot fit a message.
+pub fn encode_reply_parts(
+    xid: u32,
+    body: MultipartReplyBody,
+) -> std::result::Result<Vec<Vec<u8>>, crate::TooLong> {
+    fn encode_into(
+        xid: u32,
+        body: MultipartReplyBody,
+        out: &mut Vec<Vec<u8>>,
+    ) -> std::result::Result<(), crate::TooLong> {
+        let msg = crate::Message::MultipartReply(MultipartReply {
+            flags: t::REPLY_MORE,
+            body,
+        });
+        match msg.encode(xid) {
+            Ok(bytes) => {
+                out.push(bytes);
+                Ok(())
+            }
+            Err(too_long) => {
+                let crate::Message::MultipartReply(reply) = msg else {
+                    return Err(too_long);
+                };
+                let (a, b) = reply.body.halve().map_err(|_| too_long)?;
+                encode_into(xid, a, out)?;
+                encode_into(xid, b, out)
+            }
+        }
+    }
+    let mut out = Vec::new();
+    encode_into(xid, body, &mut out)?;
+    // Flags sit after the 8-byte header and the 2-byte multipart type.
+    if let Some(last) = out.last_mut() {
+        last[10..12].copy_from_slice(&0u16.to_be_bytes());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Message;
+
+    #[test]
+    fn long_replies_are_split_with_reply_more() {
+        let ports: Vec<Port> = (1..=2000)
+            .map(|n| Port {
+                port_no: n,
+                ..Default::default()
+            })
+            .collect();
+        let parts = encode_reply_parts(5, MultipartReplyBody::PortDesc(ports.clone())).unwrap();
+        assert!(parts.len() >= 2, "{} parts", parts.len());
+        let mut back = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            assert!(p.len() <= 65535);
+            let (h, m) = Message::decode(p).unwrap();
+            assert_eq!(h.xid, 5);
+            let Message::MultipartReply(MultipartReply {
+                flags,
+                body: MultipartReplyBody::PortDesc(list),
+            }) = m
+            else {
+                panic!()
+            };
+            assert_eq!(
+                flags,
+                if i + 1 < parts.len() {
+                    t::REPLY_MORE
+                } else {
+                    0
+                }
+            );
+            back.extend(list);
+        }
+        assert_eq!(back, ports);
+    }
+
+    #[test]
+    fn small_and_fixed_replies_are_one_message() {
+        let parts = encode_reply_parts(1, MultipartReplyBody::Aggregate(AggregateReply::default()))
+            .unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(&parts[0][10..12], [0, 0]);
+    }
+}

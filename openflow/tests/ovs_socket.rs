@@ -14,6 +14,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+const MANY_PORTS: u32 = 1500;
+
 /// What the fake switch saw: decoded messages, and decode failures.
 #[derive(Default)]
 struct Seen {
@@ -88,7 +90,8 @@ fn multipart_reply(req: &MultipartRequest) -> Message {
             tx_packets: 22,
             ..Default::default()
         }]),
-        Q::PortDesc => R::PortDesc(vec![sample_port(1), sample_port(2)]),
+        // More ports than one 64 KiB message holds: the reply comes in parts.
+        Q::PortDesc => R::PortDesc((1..=MANY_PORTS).map(sample_port).collect()),
         Q::Group(_) => R::Group(vec![GroupStats {
             group_id: 7,
             ref_count: 1,
@@ -187,10 +190,14 @@ fn serve(mut conn: UnixStream, seen: Arc<Mutex<Seen>>) {
                     )
                 }
             };
-            if let Some(a) = answer {
-                if conn.write_all(&a.encode(h.xid).unwrap()).is_err() {
-                    return;
-                }
+            // Multipart replies go out in as many parts as the size limit needs.
+            let parts = match answer {
+                Some(Message::MultipartReply(r)) => encode_reply_parts(h.xid, r.body).unwrap(),
+                Some(a) => vec![a.encode(h.xid).unwrap()],
+                None => vec![],
+            };
+            if parts.iter().any(|p| conn.write_all(p).is_err()) {
+                return;
             }
         }
     }
@@ -200,6 +207,11 @@ fn serve(mut conn: UnixStream, seen: Arc<Mutex<Seen>>) {
 /// and what the switch decoded. ovs-ofctl must succeed.
 fn ofctl(dir: &Path, args: &[&str]) -> (String, Seen) {
     let sock = dir.join(format!("br{}.mgmt", args[0]));
+    // Files, not pipes: a long listing must not block ovs-ofctl while we serve it.
+    let (out_path, err_path) = (
+        dir.join(format!("{}.out", args[0])),
+        dir.join(format!("{}.err", args[0])),
+    );
     let _ = std::fs::remove_file(&sock);
     let listener = UnixListener::bind(&sock).unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -208,8 +220,8 @@ fn ofctl(dir: &Path, args: &[&str]) -> (String, Seen) {
     cmd_args.extend_from_slice(&args[1..]);
     let mut child = Command::new("ovs-ofctl")
         .args(&cmd_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&err_path).unwrap()))
         .spawn()
         .unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -235,10 +247,8 @@ fn ofctl(dir: &Path, args: &[&str]) -> (String, Seen) {
             panic!("ovs-ofctl {args:?} did not finish");
         }
     };
-    // The child has exited; this only collects its (small) output.
-    let output = child.wait_with_output().unwrap();
-    let out = String::from_utf8_lossy(&output.stdout).into_owned();
-    let err = String::from_utf8_lossy(&output.stderr);
+    let out = std::fs::read_to_string(&out_path).unwrap();
+    let err = std::fs::read_to_string(&err_path).unwrap();
     handlers.into_iter().for_each(|h| h.join().unwrap());
     let seen = std::mem::take(&mut *seen.lock().unwrap());
     assert!(status.success(), "ovs-ofctl {args:?} failed: {err}\n{out}");
@@ -409,6 +419,7 @@ fn ovs_ofctl_flow_mods_decode() {
         (fm.command, fm.cookie, fm.cookie_mask),
         (consts::flow_mod_command::MODIFY, 5, u64::MAX)
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -458,6 +469,7 @@ fn ovs_ofctl_accepts_our_replies() {
             &[
                 "1(p1): addr:52:54:00:00:00:01",
                 "2(p2): addr:52:54:00:00:00:02",
+                "1500(p1500): addr:52:54:00:00:00:dc",
             ],
         ),
         (
@@ -480,6 +492,7 @@ fn ovs_ofctl_accepts_our_replies() {
             );
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -595,4 +608,5 @@ fn ovs_ofctl_groups_ports_and_packets_decode() {
             burst_size: 0
         }]
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
