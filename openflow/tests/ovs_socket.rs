@@ -140,6 +140,12 @@ fn reply(m: &Message, raw: &[u8], config: &mut SwitchConfig) -> Option<Message> 
         Message::BarrierRequest => Message::BarrierReply,
         Message::RoleRequest(r) => Message::RoleReply(r.clone()),
         Message::GetAsyncRequest => Message::GetAsyncReply(AsyncConfig::default()),
+        // Nicira extensions (monitor's packet-in format) are refused, as pmdswitch will.
+        Message::Experimenter(_) => Message::Error(ErrorMsg::new(
+            e::BAD_REQUEST,
+            e::bad_request::BAD_EXPERIMENTER,
+            raw,
+        )),
         Message::MultipartRequest(req) => multipart_reply(req),
         Message::Unknown { .. } => {
             Message::Error(ErrorMsg::new(e::BAD_REQUEST, e::bad_request::BAD_TYPE, raw))
@@ -199,13 +205,73 @@ fn serve(mut conn: UnixStream, seen: Arc<Mutex<Seen>>) {
             if parts.iter().any(|p| conn.write_all(p).is_err()) {
                 return;
             }
+            // `ovs-ofctl monitor` says hello with a Nicira message and a
+            // barrier; then it waits for asynchronous messages.
+            let monitoring = seen
+                .lock()
+                .unwrap()
+                .messages
+                .iter()
+                .any(|m| matches!(m, Message::Experimenter(_)));
+            if monitoring && h.typ == consts::msg::BARRIER_REQUEST {
+                for m in async_messages() {
+                    let _ = conn.write_all(&m.encode(0).unwrap());
+                }
+                return;
+            }
         }
     }
+}
+
+/// What a switch sends unasked: a table miss, a port change, a removed rule.
+fn async_messages() -> Vec<Message> {
+    let frame = common::unhex(
+        "ffffffffffff52540000000108060001080006040001525400000001 0a000001 000000000000 0a000002",
+    );
+    let down = Port {
+        state: consts::port_state::LINK_DOWN,
+        ..sample_port(1)
+    };
+    vec![
+        Message::PacketIn(PacketIn {
+            buffer_id: consts::NO_BUFFER,
+            total_len: frame.len() as u16,
+            reason: consts::packet_in_reason::NO_MATCH,
+            table_id: 0,
+            cookie: u64::MAX,
+            r#match: Match {
+                fields: vec![Oxm::exact(Field::InPort, 1)],
+            },
+            data: frame,
+        }),
+        Message::PortStatus(PortStatus {
+            reason: consts::port_reason::MODIFY,
+            desc: down,
+        }),
+        Message::FlowRemoved(FlowRemoved {
+            cookie: 0xabc,
+            priority: 100,
+            reason: consts::flow_removed_reason::DELETE,
+            r#match: Match {
+                fields: vec![Oxm::exact(Field::InPort, 1)],
+            },
+            packet_count: 42,
+            ..Default::default()
+        }),
+    ]
 }
 
 /// Runs one ovs-ofctl command against the fake switch; returns its stdout
 /// and what the switch decoded. ovs-ofctl must succeed.
 fn ofctl(dir: &Path, args: &[&str]) -> (String, Seen) {
+    let (ok, out, err, seen) = run_ofctl(dir, args);
+    assert!(ok, "ovs-ofctl {args:?} failed: {err}\n{out}");
+    (out, seen)
+}
+
+/// Runs ovs-ofctl against the fake switch: whether it succeeded, its stdout
+/// and stderr, and what the switch decoded (all of which must decode).
+fn run_ofctl(dir: &Path, args: &[&str]) -> (bool, String, String, Seen) {
     let sock = dir.join(format!("br{}.mgmt", args[0]));
     // Files, not pipes: a long listing must not block ovs-ofctl while we serve it.
     let (out_path, err_path) = (
@@ -251,14 +317,13 @@ fn ofctl(dir: &Path, args: &[&str]) -> (String, Seen) {
     let err = std::fs::read_to_string(&err_path).unwrap();
     handlers.into_iter().for_each(|h| h.join().unwrap());
     let seen = std::mem::take(&mut *seen.lock().unwrap());
-    assert!(status.success(), "ovs-ofctl {args:?} failed: {err}\n{out}");
     assert!(
         seen.failures.is_empty(),
         "ovs-ofctl {args:?} sent messages we could not decode: {:?}",
         seen.failures
     );
     let _ = std::fs::remove_file(&sock);
-    (out, seen)
+    (status.success(), out, err, seen)
 }
 
 fn flow_mods(seen: &Seen) -> Vec<&FlowMod> {
@@ -608,5 +673,33 @@ fn ovs_ofctl_groups_ports_and_packets_decode() {
             burst_size: 0
         }]
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ovs_ofctl_monitor_prints_our_async_messages() {
+    if !ovs_ofctl_or_skip("ovs_ofctl_monitor_prints_our_async_messages") {
+        return;
+    }
+    let dir = tempdir("monitor");
+    let ctl = format!("--unixctl={}", dir.join("ctl").display());
+    // The switch hangs up after its messages, so monitor ends with an error.
+    let (_, out, err, _) = run_ofctl(&dir, &["monitor", &ctl]);
+    // monitor prints the messages on stderr, as its log.
+    let text = format!("{out}{err}");
+    for want in [
+        "OFPT_PACKET_IN (OF1.3)",
+        "total_len=42 in_port=1 (via no_match) data_len=42 (unbuffered)",
+        "arp,vlan_tci=0x0000,dl_src=52:54:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=1",
+        "OFPT_PORT_STATUS (OF1.3)",
+        "MOD: 1(p1): addr:52:54:00:00:00:01",
+        "LINK_DOWN",
+        "OFPT_FLOW_REMOVED (OF1.3)",
+        "priority=100,in_port=1 reason=delete",
+        "cookie:0xabc",
+        "pkts42",
+    ] {
+        assert!(text.contains(want), "monitor output lacks `{want}`:\n{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
