@@ -286,6 +286,22 @@ impl Message {
         Ok((h, m))
     }
 
+    /// The ERROR (type, code) for a message this codec decoded but does not
+    /// understand: an unknown message type, multipart type or experimenter
+    /// message. `None` for everything else.
+    pub fn unknown_error(&self) -> Option<(u16, u16)> {
+        use crate::consts::error::{bad_request as br, BAD_REQUEST};
+        match self {
+            Message::Unknown { .. } => Some((BAD_REQUEST, br::BAD_TYPE)),
+            Message::Experimenter(_) => Some((BAD_REQUEST, br::BAD_EXPERIMENTER)),
+            Message::MultipartRequest(MultipartRequest {
+                body: crate::MultipartRequestBody::Unknown { .. },
+                ..
+            }) => Some((BAD_REQUEST, br::BAD_MULTIPART)),
+            _ => None,
+        }
+    }
+
     /// The `OFPT_*` type.
     pub fn wire_type(&self) -> u8 {
         match self {
@@ -478,6 +494,16 @@ mod tests {
                 body: vec![]
             }
         );
+        let mp = Message::MultipartRequest(req);
+        assert_eq!(
+            mp.unknown_error(),
+            Some((e::BAD_REQUEST, e::bad_request::BAD_MULTIPART))
+        );
+        assert_eq!(
+            m.unknown_error(),
+            Some((e::BAD_REQUEST, e::bad_request::BAD_TYPE))
+        );
+        assert_eq!(Message::BarrierRequest.unknown_error(), None);
     }
 
     #[test]
