@@ -359,6 +359,8 @@ fn ovs_ofctl_flow_mods_decode() {
         "priority=13,udp,dl_src=52:54:00:00:00:01/ff:ff:ff:00:00:00,udp_src=53,metadata=0x5/0xff,actions=set_queue:2,clear_actions,write_actions(output:FLOOD),write_metadata:0x10/0xf0,goto_table:4",
         "priority=14,sctp,sctp_dst=9,ip_dscp=10,ip_ecn=1,actions=meter:3,output:ALL",
         "priority=15,icmp,icmp_type=8,icmp_code=0,tun_id=0x7,actions=set_field:0x1/0x1->reg2,output:LOCAL",
+        "priority=16,vlan_tci=0x1000/0x1000,dl_vlan_pcp=3,ip,nw_tos=4,nw_ecn=1,ip_frag=later,reg7=0x8/0xf,actions=drop",
+        "priority=17,ipv6,icmp6,icmp_type=136,nd_target=2001:db8::3,nd_tll=52:54:00:00:00:09,actions=drop",
     ];
     let file = dir.join("flows.txt");
     std::fs::write(&file, flows.join("\n")).unwrap();
@@ -465,6 +467,28 @@ fn ovs_ofctl_flow_mods_decode() {
             }
         ])
     );
+    let fields = |fm: &FlowMod| {
+        fm.r#match
+            .fields
+            .iter()
+            .map(|o| o.field)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fields(fms[7]),
+        [
+            Field::EthType,
+            Field::VlanVid,
+            Field::VlanPcp,
+            Field::NxIpFrag,
+            Field::IpDscp,
+            Field::IpEcn,
+            Field::Reg7
+        ],
+        "{:?}",
+        fms[7].r#match
+    );
+    assert!(fields(fms[8]).contains(&Field::Ipv6NdTll));
     // A barrier follows the flow mods, so ovs-ofctl saw our BARRIER_REPLY.
     assert!(seen.messages.contains(&Message::BarrierRequest));
 
