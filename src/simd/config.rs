@@ -25,7 +25,7 @@ impl Default for SimdChoice {
 /// The variants preferred by default, best first; the first the CPU runs
 /// is used. From the `simd` groups of `cargo bench --bench datapath_core`
 /// (figures in the README): only variants that beat scalar there come
-/// before it. The AVX2 hash measured half as fast as SSE4.2's CRC32-C
+/// before it. The AVX2 hash measured slower than SSE4.2's CRC32-C
 /// instruction; AVX-512 was not measured (no such CPU here) and stays
 /// opt-in until it is.
 const DEFAULT_HASH: &[Isa] = &[Isa::Scalar];

@@ -47,13 +47,28 @@ const CRC_FOLD: i64 = 0xdd45_aab8;
 const CRC_MU: i64 = 0x1_dea7_13f1;
 const CRC_POLY: i64 = 0x1_05ec_76f1;
 const LOW32: i64 = 0xffff_ffff;
+/// Folding constants for a word with `r` words after it (index r - 1): its
+/// low half times x^(64r + 31) mod P, its high half times x^(64r - 1) mod
+/// P (reflected) leave a 64-bit value with the residue that word would have
+/// after `r` more CRC steps; the folded words are summed and reduced once.
+const FOLD_LO: [i64; 13] = [
+    0x493c7d27, 0xf20c0dfe, 0xba4fc28e, 0x3da6d0cb, 0xddc0152b, 0x1c291d04, 0x9e4addf8, 0x740eef02,
+    0x39d3b296, 0x083a6eec, 0x0715ce53, 0xc49f4f67, 0x47db8317,
+];
+const FOLD_HI: [i64; 13] = [
+    0xdd45aab8, 0x3171d430, 0x3743f7bd, 0xa2158b34, 0x33ccbbbc, 0x6051243f, 0xa46ef4aa, 0x75bba45b,
+    0x1c19243b, 0x6d883e38, 0x1c42da43, 0x3365346a, 0xc92f998d,
+];
 
 /// The CRC step for one vector width (AVX2's and AVX-512's differ in
 /// their intrinsics' names only): `$clmul` gives per 64-bit lane the low 64
 /// bits of `a * c` (carry-less), for `a` of at most 32 bits and `c` of at
-/// most 33 (their product fits); `$step` is `crc32c_u64(crc, w)` per lane.
+/// most 33 (their product fits); `$step` is `crc32c_u64(crc, w)` per lane;
+/// `$fold` is the CRC from `crc` over the words of `set` in every lane
+/// (`load(j)` gives each lane's word j), the words folded in parallel and
+/// reduced once rather than stepped one after another.
 macro_rules! crc32c_lanes {
-    ($features:literal, $v:ty, $clmul:ident, $step:ident,
+    ($features:literal, $v:ty, $clmul:ident, $step:ident, $fold:ident,
      $clmulepi:ident, $unpacklo:ident, $set1:ident, $and:ident, $xor:ident, $srli:ident) => {
         #[target_feature(enable = $features)]
         fn $clmul(a: $v, c: $v) -> $v {
@@ -72,6 +87,28 @@ macro_rules! crc32c_lanes {
             let t2 = $clmul(t1, $set1(CRC_POLY));
             $and($srli::<32>($xor(v, t2)), low)
         }
+
+        #[target_feature(enable = $features)]
+        fn $fold(crc: $v, set: u32, load: impl Fn(usize) -> $v) -> $v {
+            let m = set.count_ones() as usize;
+            if m == 0 {
+                return crc;
+            }
+            let low = $set1(LOW32);
+            let mut acc = $set1(0);
+            for (k, j) in bits(set).enumerate() {
+                let w = if k == 0 { $xor(load(j), crc) } else { load(j) };
+                let folded = match m - 1 - k {
+                    0 => w,
+                    r => $xor(
+                        $clmul($and(w, low), $set1(FOLD_LO[r - 1])),
+                        $clmul($srli::<32>(w), $set1(FOLD_HI[r - 1])),
+                    ),
+                };
+                acc = $xor(acc, folded);
+            }
+            $step($set1(0), acc)
+        }
     };
 }
 
@@ -80,6 +117,7 @@ crc32c_lanes!(
     __m256i,
     clmul4,
     crc32c_step4,
+    crc32c_fold4,
     _mm256_clmulepi64_epi128,
     _mm256_unpacklo_epi64,
     _mm256_set1_epi64x,
@@ -92,6 +130,7 @@ crc32c_lanes!(
     __m512i,
     clmul8,
     crc32c_step8,
+    crc32c_fold8,
     _mm512_clmulepi64_epi128,
     _mm512_unpacklo_epi64,
     _mm512_set1_epi64,
@@ -128,23 +167,31 @@ fn flow_hash_avx2(keys: &[FlowKey], words: &[u32], todo: u32, out: &mut [u32]) {
         let union = sel.iter().fold(0, |a, s| a | s);
         let all = sel.iter().fold(!0, |a, s| a & s);
         let selv = _mm256_set_epi64x(sel[3] as i64, sel[2] as i64, sel[1] as i64, sel[0] as i64);
-        let mut crc = selv;
-        for j in bits(union) {
-            let w = _mm256_set_epi64x(
+        let load = |j: usize| {
+            _mm256_set_epi64x(
                 keys[l[3]].words[j] as i64,
                 keys[l[2]].words[j] as i64,
                 keys[l[1]].words[j] as i64,
                 keys[l[0]].words[j] as i64,
-            );
-            let next = crc32c_step4(crc, w);
-            crc = if all & (1 << j) != 0 {
-                next
-            } else {
-                let bit = _mm256_set1_epi64x(1 << j);
-                let has = _mm256_cmpeq_epi64(_mm256_and_si256(selv, bit), bit);
-                _mm256_blendv_epi8(crc, next, has)
-            };
-        }
+            )
+        };
+        let crc = if all == union {
+            // Every lane hashes the same words (the common case).
+            crc32c_fold4(selv, union, load)
+        } else {
+            let mut crc = selv;
+            for j in bits(union) {
+                let next = crc32c_step4(crc, load(j));
+                crc = if all & (1 << j) != 0 {
+                    next
+                } else {
+                    let bit = _mm256_set1_epi64x(1 << j);
+                    let has = _mm256_cmpeq_epi64(_mm256_and_si256(selv, bit), bit);
+                    _mm256_blendv_epi8(crc, next, has)
+                };
+            }
+            crc
+        };
         let mut res = [0u64; 4];
         // SAFETY: `res` is 32 writable bytes; storeu needs no alignment.
         unsafe { _mm256_storeu_si256(res.as_mut_ptr().cast(), crc) };
@@ -171,13 +218,21 @@ fn flow_hash_avx512(keys: &[FlowKey], words: &[u32], todo: u32, out: &mut [u32])
             sel[1] as i64,
             sel[0] as i64,
         );
-        let mut crc = selv;
-        for j in bits(union) {
+        let load = |j: usize| {
             let w = l.map(|i| keys[i].words[j] as i64);
-            let w = _mm512_set_epi64(w[7], w[6], w[5], w[4], w[3], w[2], w[1], w[0]);
-            let has = _mm512_test_epi64_mask(selv, _mm512_set1_epi64(1 << j));
-            crc = _mm512_mask_mov_epi64(crc, has, crc32c_step8(crc, w));
-        }
+            _mm512_set_epi64(w[7], w[6], w[5], w[4], w[3], w[2], w[1], w[0])
+        };
+        let crc = if sel.iter().all(|s| *s == union) {
+            // Every lane hashes the same words (the common case).
+            crc32c_fold8(selv, union, load)
+        } else {
+            let mut crc = selv;
+            for j in bits(union) {
+                let has = _mm512_test_epi64_mask(selv, _mm512_set1_epi64(1 << j));
+                crc = _mm512_mask_mov_epi64(crc, has, crc32c_step8(crc, load(j)));
+            }
+            crc
+        };
         let mut res = [0u64; 8];
         // SAFETY: `res` is 64 writable bytes; storeu needs no alignment.
         unsafe { _mm512_storeu_si512(res.as_mut_ptr().cast(), crc) };
