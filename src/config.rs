@@ -26,7 +26,7 @@ pub struct Config {
     pub ports: Vec<PortConfig>,
     /// Caches and rules.
     #[serde(default)]
-    pub datapath: crate::datapath::DatapathConfig,
+    pub datapath: DatapathConfig,
     /// Static port-to-port forwarding: every packet received on `from` is sent to `to`.
     #[serde(default, rename = "xconnect")]
     pub xconnects: Vec<XconnectConfig>,
@@ -99,7 +99,7 @@ pub struct PmdConfig {
     /// How rx queues are spread over PMDs: "roundrobin", "cycles" or "group"
     /// (OVS's `pmd-rxq-assign`).
     #[serde(default)]
-    pub rxq_assign: crate::pmd::assign::Policy,
+    pub rxq_assign: Policy,
     /// Auto load balance: move queues when a PMD is overloaded and a new
     /// placement would even the load out (OVS's `pmd-auto-lb`).
     #[serde(default)]
@@ -561,13 +561,13 @@ impl Config {
         if self.ports.is_empty() {
             return Err(err("port", "no ports configured"));
         }
-        if self.ports.len() > crate::pmd::stats::MAX_PORTS {
+        if self.ports.len() > MAX_PORTS {
             return Err(err(
                 "port",
                 format!(
                     "{} ports; the switch has room for {}",
                     self.ports.len(),
-                    crate::pmd::stats::MAX_PORTS
+                    MAX_PORTS
                 ),
             ));
         }
@@ -692,6 +692,102 @@ pub fn parse_cpu_mask(mask: &str) -> Result<Vec<usize>, String> {
         return Err(format!("{mask:?} selects no core"));
     }
     Ok(cores)
+}
+
+/// Most ports a switch can have at once (port slots; each PMD keeps
+/// counters and an output batch for every slot).
+pub const MAX_PORTS: usize = 256;
+
+/// How unpinned queues are spread over PMDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    /// In order, one PMD after the other, ignoring load.
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    /// Busiest queue first, dealt over the PMDs up and down in turn.
+    #[default]
+    Cycles,
+    /// Busiest queue first, each to the PMD with the least load so far.
+    Group,
+}
+
+impl Policy {
+    /// The name in config and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::RoundRobin => "roundrobin",
+            Policy::Cycles => "cycles",
+            Policy::Group => "group",
+        }
+    }
+}
+
+/// Datapath settings (`[datapath]` in the config).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatapathConfig {
+    /// Insert one EMC miss in this many (OVS's `emc-insert-inv-prob`); 0 turns the EMC off.
+    #[serde(default = "default_emc_inv_prob")]
+    pub emc_insert_inv_prob: u32,
+    /// Use the signature match cache (OVS's `smc-enable`).
+    #[serde(default)]
+    pub smc: bool,
+    /// SMC entries.
+    #[serde(default = "default_smc_entries")]
+    pub smc_entries: usize,
+    /// Rules in ovs-ofctl syntax, installed at start.
+    #[serde(default)]
+    pub flows: Vec<String>,
+    /// A file of rules, one per line (`#` comments), installed at start.
+    pub flows_file: Option<std::path::PathBuf>,
+    /// MAC learning table ageing for NORMAL, seconds.
+    #[serde(default = "default_ageing")]
+    pub mac_ageing_s: u64,
+    /// A megaflow that no packet hit for this long is removed (OVS's
+    /// `max-idle`).
+    #[serde(default = "default_max_idle_ms")]
+    pub max_idle_ms: u64,
+    /// Most megaflows per PMD (OVS's `flow-limit`); past it, missed packets
+    /// are translated and executed but their megaflows are not kept.
+    #[serde(default = "default_flow_limit")]
+    pub flow_limit: usize,
+    /// Let NORMAL forward frames to reserved multicast addresses (STP,
+    /// LACP, LLDP, ...), which it otherwise drops (OVS's `forward-bpdu`).
+    #[serde(default)]
+    pub forward_bpdu: bool,
+}
+
+fn default_emc_inv_prob() -> u32 {
+    100
+}
+fn default_smc_entries() -> usize {
+    crate::cache::smc::SMC_DEFAULT_ENTRIES
+}
+fn default_ageing() -> u64 {
+    300
+}
+fn default_max_idle_ms() -> u64 {
+    10_000
+}
+fn default_flow_limit() -> usize {
+    200_000
+}
+
+impl Default for DatapathConfig {
+    fn default() -> Self {
+        DatapathConfig {
+            emc_insert_inv_prob: default_emc_inv_prob(),
+            smc: false,
+            smc_entries: default_smc_entries(),
+            flows: Vec::new(),
+            flows_file: None,
+            mac_ageing_s: default_ageing(),
+            max_idle_ms: default_max_idle_ms(),
+            flow_limit: default_flow_limit(),
+            forward_bpdu: false,
+        }
+    }
 }
 
 #[cfg(test)]

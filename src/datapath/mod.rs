@@ -18,82 +18,15 @@ pub mod simple;
 
 use crate::cache::dpcls::Dpcls;
 use crate::cache::emc::Emc;
-use crate::cache::smc::{Smc, SMC_DEFAULT_ENTRIES};
+use crate::cache::smc::Smc;
+pub use crate::config::DatapathConfig;
 use crate::flow::actions::DpAction;
 use crate::flow::key::{Field, FlowKey};
 use crate::ofproto::table::Rule;
 use crate::ofproto::xlate::{Ofproto, Revalidate};
 use crate::simd::SimdChoice;
-use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Datapath settings (`[datapath]` in the config).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct DatapathConfig {
-    /// Insert one EMC miss in this many (OVS's `emc-insert-inv-prob`); 0 turns the EMC off.
-    #[serde(default = "default_emc_inv_prob")]
-    pub emc_insert_inv_prob: u32,
-    /// Use the signature match cache (OVS's `smc-enable`).
-    #[serde(default)]
-    pub smc: bool,
-    /// SMC entries.
-    #[serde(default = "default_smc_entries")]
-    pub smc_entries: usize,
-    /// Rules in ovs-ofctl syntax, installed at start.
-    #[serde(default)]
-    pub flows: Vec<String>,
-    /// A file of rules, one per line (`#` comments), installed at start.
-    pub flows_file: Option<std::path::PathBuf>,
-    /// MAC learning table ageing for NORMAL, seconds.
-    #[serde(default = "default_ageing")]
-    pub mac_ageing_s: u64,
-    /// A megaflow that no packet hit for this long is removed (OVS's
-    /// `max-idle`).
-    #[serde(default = "default_max_idle_ms")]
-    pub max_idle_ms: u64,
-    /// Most megaflows per PMD (OVS's `flow-limit`); past it, missed packets
-    /// are translated and executed but their megaflows are not kept.
-    #[serde(default = "default_flow_limit")]
-    pub flow_limit: usize,
-    /// Let NORMAL forward frames to reserved multicast addresses (STP,
-    /// LACP, LLDP, ...), which it otherwise drops (OVS's `forward-bpdu`).
-    #[serde(default)]
-    pub forward_bpdu: bool,
-}
-
-fn default_emc_inv_prob() -> u32 {
-    100
-}
-fn default_smc_entries() -> usize {
-    SMC_DEFAULT_ENTRIES
-}
-fn default_ageing() -> u64 {
-    300
-}
-fn default_max_idle_ms() -> u64 {
-    10_000
-}
-fn default_flow_limit() -> usize {
-    200_000
-}
-
-impl Default for DatapathConfig {
-    fn default() -> Self {
-        DatapathConfig {
-            emc_insert_inv_prob: default_emc_inv_prob(),
-            smc: false,
-            smc_entries: default_smc_entries(),
-            flows: Vec::new(),
-            flows_file: None,
-            mac_ageing_s: default_ageing(),
-            max_idle_ms: default_max_idle_ms(),
-            flow_limit: default_flow_limit(),
-            forward_bpdu: false,
-        }
-    }
-}
 
 /// The slow path's state: rule tables and which OpenFlow port each port
 /// slot has.
@@ -115,7 +48,7 @@ pub struct Shared {
     /// Cache settings.
     pub config: DatapathConfig,
     /// SIMD settings, changed through `ctl`: new PMDs start with them,
-    /// running ones get them as a [`crate::pmd::PipelineUpdate::Simd`].
+    /// running ones get them as a [`crate::pmd::DatapathUpdate::Simd`].
     pub simd: Mutex<crate::simd::SimdConfig>,
 }
 
@@ -139,6 +72,26 @@ impl Shared {
     pub fn lock(&self) -> std::sync::MutexGuard<'_, SlowPath> {
         self.slow.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// One PMD's classifier subtables: its core, and each subtable (rank order).
+pub type SubtableReport = (usize, Vec<crate::cache::dpcls::SubtableInfo>);
+
+/// A change the control thread sends a PMD's datapath (through its mailbox).
+#[derive(Debug, Clone)]
+pub enum DatapathUpdate {
+    /// The shared rule tables changed: revalidate before the next packet.
+    Revalidate,
+    /// Add the megaflows' counts to their rules' counters.
+    PushRuleStats,
+    /// Append every megaflow held to the list.
+    DumpFlows(Arc<Mutex<Vec<dump::FlowDump>>>),
+    /// Append the PMD's core and its classifier's subtables.
+    Subtables(Arc<Mutex<Vec<SubtableReport>>>),
+    /// Change the EMC insertion probability.
+    EmcInsertInvProb(u32),
+    /// Run these SIMD variants.
+    Simd(crate::simd::SimdChoice),
 }
 
 /// A megaflow's value in a PMD's classifier.

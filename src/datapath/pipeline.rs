@@ -1,5 +1,6 @@
 //! The datapath as a PMD pipeline over DPDK mbufs.
 use super::Datapath;
+use super::DatapathUpdate;
 use crate::cache::bits;
 use crate::dpdk::{Mbuf, MbufBurst, BURST_SIZE};
 use crate::flow::actions::{self, DpAction, DropReason as ActionDrop, OutputSink};
@@ -7,7 +8,7 @@ use crate::flow::hash::flow_hash_words;
 use crate::packet::buf::PacketBuf;
 use crate::packet::extract::{extract_burst, Extracted};
 use crate::pmd::output::OutputBatches;
-use crate::pmd::pipeline::{Pipeline, PipelineUpdate};
+use crate::pmd::pipeline::Pipeline;
 use crate::pmd::stats::{DropReason, PmdStats, Stage, StageClock};
 use crate::simd::flow_hash_burst;
 
@@ -311,6 +312,8 @@ impl Datapath {
 }
 
 impl Pipeline for Datapath {
+    type Update = DatapathUpdate;
+
     fn process(
         &mut self,
         in_slot: usize,
@@ -360,8 +363,14 @@ impl Pipeline for Datapath {
         self.expire_idle(now);
     }
 
-    fn update(&mut self, u: &PipelineUpdate) {
+    fn update(&mut self, u: &DatapathUpdate) {
         self.apply_update(u)
+    }
+
+    fn port_removed(&mut self, _port: usize) {
+        // Ports and forwarding live in the rule tables: the control thread
+        // changed them there and bumped the generation.
+        self.revalidate_if_changed();
     }
 }
 
@@ -445,29 +454,24 @@ impl Datapath {
         }
     }
 
-    fn apply_update(&mut self, u: &PipelineUpdate) {
+    fn apply_update(&mut self, u: &DatapathUpdate) {
         match u {
-            PipelineUpdate::Revalidate => {
+            DatapathUpdate::Revalidate => {
                 self.revalidate_if_changed();
             }
-            PipelineUpdate::PushRuleStats => self.push_rule_stats(),
-            PipelineUpdate::DumpFlows(out) => {
+            DatapathUpdate::PushRuleStats => self.push_rule_stats(),
+            DatapathUpdate::DumpFlows(out) => {
                 let now = crate::dpdk::lcore::rdtsc();
                 out.lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .extend(self.dump(self.core, now));
             }
-            PipelineUpdate::EmcInsertInvProb(p) => self.set_emc_inv_prob(*p),
-            PipelineUpdate::Subtables(out) => {
+            DatapathUpdate::EmcInsertInvProb(p) => self.set_emc_inv_prob(*p),
+            DatapathUpdate::Subtables(out) => {
                 let report = (self.core, self.dpcls.subtables());
                 out.lock().unwrap_or_else(|e| e.into_inner()).push(report);
             }
-            PipelineUpdate::Simd(choice) => self.set_simd(*choice),
-            PipelineUpdate::Xconnect { .. } | PipelineUpdate::PortRemoved(_) => {
-                // Ports and forwarding live in the rule tables: the control
-                // thread changed them there and bumped the generation.
-                self.revalidate_if_changed();
-            }
+            DatapathUpdate::Simd(choice) => self.set_simd(*choice),
         }
     }
 }

@@ -1,33 +1,9 @@
 //! Which PMD polls which rx queue: OVS's policies, by measured load.
-use serde::Deserialize;
 
 /// An rx queue: (port slot, queue index).
 pub type RxqId = (usize, u16);
 
-/// How unpinned queues are spread over PMDs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Policy {
-    /// In order, one PMD after the other, ignoring load.
-    #[serde(rename = "roundrobin")]
-    RoundRobin,
-    /// Busiest queue first, dealt over the PMDs up and down in turn.
-    #[default]
-    Cycles,
-    /// Busiest queue first, each to the PMD with the least load so far.
-    Group,
-}
-
-impl Policy {
-    /// The name in config and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Policy::RoundRobin => "roundrobin",
-            Policy::Cycles => "cycles",
-            Policy::Group => "group",
-        }
-    }
-}
+pub use crate::config::Policy;
 
 /// A queue to place, with its measured load and any pinning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

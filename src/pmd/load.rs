@@ -27,7 +27,7 @@ fn push<T>(q: &mut VecDeque<T>, v: T) {
 
 impl LoadTracker {
     /// Takes one sample of every PMD and queue.
-    pub fn sample(&mut self, pmds: &[PmdHandle]) {
+    pub fn sample<U: Send + 'static>(&mut self, pmds: &[PmdHandle<U>]) {
         self.pmd_last.resize(pmds.len(), (0, 0));
         self.pmd_hist.resize_with(pmds.len(), VecDeque::new);
         for (k, p) in pmds.iter().enumerate() {

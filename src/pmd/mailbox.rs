@@ -2,7 +2,6 @@
 //! applies them at the top of its next loop iteration, and the control
 //! thread waits for the acknowledgement. The PMD's only cost when nothing is
 //! posted is one relaxed load per iteration.
-use super::pipeline::PipelineUpdate;
 use super::stats::RxqStats;
 use crate::netdev::{RxPoll, TxSend};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -32,7 +31,7 @@ impl PollEntry {
 }
 
 /// A change to a running PMD.
-pub enum PmdCommand {
+pub enum PmdCommand<U> {
     /// Start polling this queue.
     AddRx(PollEntry),
     /// Send to port `usize` through this handle (None: the port is gone).
@@ -46,7 +45,7 @@ pub enum PmdCommand {
     /// zero its counters, and tell the pipeline.
     RemovePort(usize),
     /// A change to the pipeline's configuration.
-    Pipeline(PipelineUpdate),
+    Pipeline(U),
     /// New loop settings.
     Settings(PmdSettings),
 }
@@ -63,17 +62,27 @@ pub struct PmdSettings {
 }
 
 /// Commands waiting for one PMD.
-#[derive(Default)]
-pub struct Mailbox {
+pub struct Mailbox<U> {
     pending: AtomicBool,
-    queue: Mutex<(u64, Vec<PmdCommand>)>,
+    queue: Mutex<(u64, Vec<PmdCommand<U>>)>,
     applied: AtomicU64,
     returned: Mutex<Vec<PollEntry>>,
 }
 
-impl Mailbox {
+impl<U> Default for Mailbox<U> {
+    fn default() -> Self {
+        Mailbox {
+            pending: AtomicBool::new(false),
+            queue: Mutex::new((0, Vec::new())),
+            applied: AtomicU64::new(0),
+            returned: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<U> Mailbox<U> {
     /// Posts commands; returns the generation to wait for.
-    pub fn post(&self, cmds: Vec<PmdCommand>) -> u64 {
+    pub fn post(&self, cmds: Vec<PmdCommand<U>>) -> u64 {
         let mut q = self.queue.lock().expect("mailbox poisoned");
         q.0 += 1;
         q.1.extend(cmds);
@@ -85,7 +94,7 @@ impl Mailbox {
 
     /// Called by the PMD: the commands to apply, if any, and their generation.
     #[inline(always)]
-    pub fn take(&self) -> Option<(u64, Vec<PmdCommand>)> {
+    pub fn take(&self) -> Option<(u64, Vec<PmdCommand<U>>)> {
         if !self.pending.load(Ordering::Relaxed) {
             return None;
         }

@@ -12,6 +12,6 @@ pub mod thread;
 
 pub use mailbox::{PmdCommand, PmdSettings, PollEntry};
 pub use output::OutputBatches;
-pub use pipeline::{CrossConnect, Pipeline, PipelineUpdate};
+pub use pipeline::Pipeline;
 pub use stats::{DropReason, PmdStats};
 pub use thread::{PmdHandle, PollInfo};

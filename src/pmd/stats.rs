@@ -179,8 +179,7 @@ pub struct LookupCounters {
     pub uninstalled: Counter,
 }
 
-/// Most ports a switch can have at once (port slots).
-pub const MAX_PORTS: usize = 256;
+pub use crate::config::MAX_PORTS;
 
 /// Counters of one port as seen by one PMD.
 #[derive(Debug, Default)]

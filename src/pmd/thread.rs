@@ -4,7 +4,7 @@
 use super::capture::{Taps, DIR_RX};
 use super::mailbox::{Mailbox, PmdCommand, PmdSettings, PollEntry};
 use super::output::OutputBatches;
-use super::pipeline::{Pipeline, PipelineUpdate};
+use super::pipeline::Pipeline;
 use super::stats::{PmdStats, RxqStats, Stage, StageClock};
 use crate::dpdk::lcore;
 use crate::dpdk::{MbufBurst, BURST_SIZE};
@@ -31,12 +31,12 @@ const IDLE_PAUSES: u32 = 4;
 /// Loop iterations per quiescent-state epoch (see `pmd::quiesce`).
 const EPOCH_EVERY: u32 = 32;
 /// A running PMD thread, as the control thread sees it.
-pub struct PmdHandle {
+pub struct PmdHandle<U> {
     /// Its counters.
     pub stats: Arc<PmdStats>,
     /// The queues it polls: the control thread's copy.
     pub polls: Vec<PollInfo>,
-    mailbox: Arc<Mailbox>,
+    mailbox: Arc<Mailbox<U>>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -48,10 +48,10 @@ fn info(e: &PollEntry) -> PollInfo {
     }
 }
 
-impl PmdHandle {
+impl<U: Send + 'static> PmdHandle<U> {
     /// Starts a PMD on `core` polling `polls`, sending through `txqs`
     /// (indexed by port) and processing with `pipeline`.
-    pub fn spawn<P: Pipeline>(
+    pub fn spawn<P: Pipeline<Update = U>>(
         core: usize,
         polls: Vec<PollEntry>,
         txqs: Vec<Option<Box<dyn TxSend>>>,
@@ -59,7 +59,7 @@ impl PmdHandle {
         settings: PmdSettings,
         taps: Arc<Taps>,
         stop: Arc<AtomicBool>,
-    ) -> std::io::Result<PmdHandle> {
+    ) -> std::io::Result<PmdHandle<U>> {
         let stats = Arc::new(PmdStats::new(core));
         super::quiesce::register(&stats);
         let infos = polls.iter().map(info).collect();
@@ -102,7 +102,7 @@ impl PmdHandle {
 
     /// Posts `cmds` and waits (up to 2 s) until the PMD has applied them.
     /// Returns false when the PMD did not (it has stopped, or hangs).
-    pub fn apply(&mut self, cmds: Vec<PmdCommand>) -> bool {
+    pub fn apply(&mut self, cmds: Vec<PmdCommand<U>>) -> bool {
         for c in &cmds {
             match c {
                 PmdCommand::AddRx(e) => self.polls.push(info(e)),
@@ -134,13 +134,13 @@ impl PmdHandle {
 }
 
 /// What a PMD thread owns.
-struct Pmd<P> {
+struct Pmd<P: Pipeline> {
     core: usize,
     polls: Vec<PollEntry>,
     out: OutputBatches,
     pipeline: P,
     stats: Arc<PmdStats>,
-    mailbox: Arc<Mailbox>,
+    mailbox: Arc<Mailbox<P::Update>>,
     settings: PmdSettings,
     tsc_hz: u64,
     taps: Arc<Taps>,
@@ -276,7 +276,7 @@ impl<P: Pipeline> Pmd<P> {
         tracing::info!(core, "PMD thread stopped");
     }
 
-    fn apply(&mut self, cmds: Vec<PmdCommand>) {
+    fn apply(&mut self, cmds: Vec<PmdCommand<P::Update>>) {
         for c in cmds {
             match c {
                 PmdCommand::AddRx(e) => self.polls.push(e),
@@ -297,7 +297,7 @@ impl<P: Pipeline> Pmd<P> {
                     self.polls.retain(|p| p.port != port);
                     self.out.set_tx(port, None, &self.stats);
                     self.stats.ports[port].reset();
-                    self.pipeline.update(&PipelineUpdate::PortRemoved(port));
+                    self.pipeline.port_removed(port);
                 }
                 PmdCommand::Pipeline(u) => self.pipeline.update(&u),
                 PmdCommand::Settings(st) => self.set(st),

@@ -6,7 +6,7 @@ mod reconfig;
 
 use crate::config::{parse_affinity, Config, PmdConfig, PortConfig, PortType};
 use crate::datapath::dump::FlowDump;
-use crate::datapath::{Datapath, Shared};
+use crate::datapath::{Datapath, DatapathUpdate, Shared, SubtableReport};
 use crate::dpdk::{lcore, Eal};
 use crate::netdev::dpdk::DpdkPort;
 use crate::netdev::mempools::MempoolRegistry;
@@ -18,10 +18,14 @@ use crate::ofproto::xlate::Ofproto;
 use crate::pmd::assign::RxqLoad;
 use crate::pmd::capture::{PcapWriter, Taps};
 use crate::pmd::load::LoadTracker;
-use crate::pmd::pipeline::SubtableReport;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
-use crate::pmd::{assign, PipelineUpdate, PmdCommand, PmdHandle, PmdSettings, PollEntry};
+use crate::pmd::{assign, PmdSettings, PollEntry};
+
+/// A PMD thread as the switch drives it: its pipeline is the datapath.
+pub type PmdHandle = crate::pmd::PmdHandle<DatapathUpdate>;
+/// A change to one of the switch's PMDs.
+pub type PmdCommand = crate::pmd::PmdCommand<DatapathUpdate>;
 use crate::topology::Topology;
 use anyhow::{anyhow, bail, Context};
 pub use preflight::{preflight, Plan};
@@ -635,7 +639,7 @@ impl Switch {
     /// serves a result from before the change.
     pub fn sync_datapath(&mut self) -> anyhow::Result<()> {
         self.dp.changed();
-        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::Revalidate)])
+        self.post_all(|| vec![PmdCommand::Pipeline(DatapathUpdate::Revalidate)])
     }
 
     /// Tells the slow path which OpenFlow ports exist (NORMAL floods to them).
@@ -683,7 +687,7 @@ impl Switch {
     /// Every megaflow of every PMD.
     pub fn dump_flows(&mut self) -> anyhow::Result<Vec<FlowDump>> {
         let out = Arc::new(Mutex::new(Vec::new()));
-        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::DumpFlows(out.clone()))])?;
+        self.post_all(|| vec![PmdCommand::Pipeline(DatapathUpdate::DumpFlows(out.clone()))])?;
         let v = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
         Ok(v)
     }
@@ -691,7 +695,7 @@ impl Switch {
     /// Each PMD's classifier subtables (core, then subtables in rank order).
     pub fn dpcls_subtables(&mut self) -> anyhow::Result<Vec<SubtableReport>> {
         let out = Arc::new(Mutex::new(Vec::new()));
-        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::Subtables(out.clone()))])?;
+        self.post_all(|| vec![PmdCommand::Pipeline(DatapathUpdate::Subtables(out.clone()))])?;
         let mut v = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
         v.sort_by_key(|r: &SubtableReport| r.0);
         Ok(v)
@@ -699,7 +703,7 @@ impl Switch {
 
     /// Every rule, with counters brought up to date from the megaflows.
     pub fn dump_rules(&mut self) -> anyhow::Result<Vec<Arc<Rule>>> {
-        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::PushRuleStats)])?;
+        self.post_all(|| vec![PmdCommand::Pipeline(DatapathUpdate::PushRuleStats)])?;
         Ok(self.dp.lock().ofproto.pipeline.dump())
     }
 
@@ -948,7 +952,7 @@ impl Switch {
     pub fn set_simd(&mut self, cfg: crate::simd::SimdConfig) -> anyhow::Result<()> {
         let choice = cfg.choice();
         *self.dp.simd.lock().unwrap_or_else(|e| e.into_inner()) = cfg;
-        self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::Simd(choice))])
+        self.post_all(|| vec![PmdCommand::Pipeline(DatapathUpdate::Simd(choice))])
     }
 
     /// Each PMD's counters since the last `pmd-stats-clear`.

@@ -3,11 +3,13 @@
 //! configuration file. Everything is checked before anything is applied; a
 //! step that fails at run time (a device refusing a setting) is undone where
 //! it can be and reported.
+use super::PmdCommand;
 use super::{config_rules, install_rules, Switch};
 use crate::config::{Config, PortConfig, PortType};
+use crate::datapath::DatapathUpdate;
 use crate::ofproto::normal::PortSet;
 use crate::ofproto::xlate::Ofproto;
-use crate::pmd::{PipelineUpdate, PmdCommand, PmdSettings};
+use crate::pmd::PmdSettings;
 use anyhow::{anyhow, bail, Context};
 use serde::Serialize;
 
@@ -298,7 +300,7 @@ impl Switch {
         }
         if new.datapath.emc_insert_inv_prob != self.config.datapath.emc_insert_inv_prob {
             let p = new.datapath.emc_insert_inv_prob;
-            self.post_all(|| vec![PmdCommand::Pipeline(PipelineUpdate::EmcInsertInvProb(p))])?;
+            self.post_all(|| vec![PmdCommand::Pipeline(DatapathUpdate::EmcInsertInvProb(p))])?;
         }
         if rules_changed {
             {
