@@ -833,6 +833,8 @@ fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseErro
             },
             Prereq::None,
         ),
+        // The whole outer TCI: a value without VLAN_CFI removes the tag.
+        "vlan_tci" => (set_full(pos, Field::VlanTci0, v)?, Prereq::None),
         "nw_tos" => (dscp_action(pos, f, Some(v), false)?, Prereq::IpAny),
         "ip_dscp" => (dscp_action(pos, f, Some(v), true)?, Prereq::IpAny),
         "ip_ecn" | "nw_ecn" => (ecn_action(pos, f, Some(v))?, Prereq::IpAny),

@@ -241,6 +241,23 @@ struct Ctx<'a> {
     rule_match: super::rule::Match,
 }
 
+/// What a table lookup sees of `flow`: in_port replaced (resubmit), and,
+/// for any IP fragment, transport ports of zero: OVS's default fragment
+/// handling ("normal") pretends a fragment has no ports, the first
+/// included, although actions still rewrite the first one's.
+fn lookup_view(flow: &FlowKey, in_port: Option<u32>) -> FlowKey {
+    let mut seen = *flow;
+    if let Some(p) = in_port {
+        seen.set(Field::InPort, p.into());
+    }
+    let dl = seen.get(Field::DlType);
+    if (dl == ETH_IP || dl == ETH_IPV6) && seen.get(Field::NwFrag) & u128::from(FRAG_ANY) != 0 {
+        seen.set(Field::TpSrc, 0);
+        seen.set(Field::TpDst, 0);
+    }
+    seen
+}
+
 /// The mask of in_port alone.
 fn in_port_only_mask() -> FlowKey {
     let mut m = FlowKey::ZERO;
@@ -356,12 +373,7 @@ impl<'a> Ctx<'a> {
         let Some(table) = of.pipeline.table(t) else {
             return;
         };
-        let real_port = self.flow.get(Field::InPort);
-        if let Some(p) = in_port {
-            self.flow.set(Field::InPort, p.into());
-        }
-        let found = table.lookup(&self.flow, &mut self.wc);
-        self.flow.set(Field::InPort, real_port);
+        let found = table.lookup(&lookup_view(&self.flow, in_port), &mut self.wc);
         let Some(rule) = found else {
             return;
         };
@@ -403,6 +415,9 @@ impl<'a> Ctx<'a> {
                     if self.set_prereq_ok(field) {
                         let v = (self.flow.get(field) & !mask) | (value & mask);
                         self.flow.set(field, v);
+                        if field == Field::VlanTci0 && self.flow.get(Field::VlanTpid0) == 0 {
+                            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+                        }
                         wc_add(&mut self.wc, field, mask);
                         wc_add(&mut self.written, field, mask);
                     }
@@ -511,6 +526,11 @@ impl<'a> Ctx<'a> {
         let ip = dl == ETH_IP || dl == ETH_IPV6;
         match field {
             Field::DlSrc | Field::DlDst => true,
+            Field::VlanTci0 => {
+                // The commit step compares tag stacks: pin the packet's.
+                self.touch_vlan();
+                true
+            }
             Field::NwSrc | Field::NwDst => dl == ETH_IP || (dl == ETH_ARP && rule_arp),
             Field::NwProto | Field::ArpSha | Field::ArpTha if dl == ETH_ARP => true,
             Field::NwTos | Field::NwTtl => ip,
