@@ -2,19 +2,33 @@
 //! through pmdswitch and through `ovs-vswitchd-dpdk` must send the same
 //! packets, byte for byte, out of the same ports.
 //!
+//! It runs [`cases`]: each a rule set, a trace and port settings (MTUs,
+//! forward-bpdu, PMD count), under each of [`SEEDS`] (the interleaving of
+//! the trace's flows), and prints a line per case and seed (identical or
+//! DIFFERENT, packets in and out, known differences left out); a failure
+//! names the case and seed. `OVS_DIFF_CASE=TEXT` runs only the cases whose
+//! name contains TEXT.
+//!
 //! Set-up, identical on both sides but for the file names: port 1 is a
-//! `net_pcap` that reads the trace once (no `infinite_rx`), ports 2, 3 and
-//! 4 are `net_pcap` ports writing `tx_pcap` files; the OpenFlow rules in
-//! [`RULES`] go to pmdswitch through `[datapath] flows` (ports numbered in
-//! config order) and to OVS with `ovs-ofctl add-flow`, with the OVS port
-//! numbers pinned by `ofport_request`. OVS runs from a private database and
-//! run directory (see `common/ovs.rs`) with a `datapath_type=netdev` bridge
-//! in `fail-mode=secure` (no flows of its own, no NORMAL fallback, no
-//! in-band rules) and `vlan-limit=2` (OVS parses one tag by default,
-//! pmdswitch two, as OVS can). The output ports and every rule are in place
-//! before the input port is added, so no packet meets an empty table. The
-//! switches run one after the other, each until its input port has
-//! received the whole trace and its output counters have stopped moving.
+//! `net_pcap` that reads the trace once (no `infinite_rx`) and writes what
+//! is sent back to it (`output:in_port`), ports 2, 3 and 4 are `net_pcap`
+//! ports writing `tx_pcap` files; the OpenFlow rules go to pmdswitch
+//! through `[datapath] flows` and to OVS with `ovs-ofctl add-flow`, with the
+//! OVS port numbers pinned by `ofport_request`. OVS runs from a private
+//! database and run directory (see `common/ovs.rs`) with a
+//! `datapath_type=netdev` bridge in `fail-mode=secure` (no flows of its
+//! own, no NORMAL fallback, no in-band rules) and `vlan-limit=2` (OVS
+//! parses one tag by default, pmdswitch two, as OVS can). On both sides
+//! the input port is added at run time, after the outputs and the rules
+//! (pmdswitch through `ctl add-port`: its first packets must be forwarded
+//! like the rest; OVS's only once a trace from it translates, since OVS
+//! drops what arrives before). The switches run one after the other, each
+//! until its input port has received the whole trace and its output
+//! counters have stopped moving.
+//!
+//! Known differences (the README's "Compatibility with OVS-DPDK") are
+//! named per case by flow class: what those flows send is left out of the
+//! comparison on both sides, and counted.
 //!
 //! What is compared, and why: both switches keep the order of the packets
 //! of one flow, but neither keeps the order between flows: a burst is
@@ -1725,5 +1739,9 @@ fn same_trace_same_rules_same_packets_as_ovs_dpdk() {
         "pmdswitch and OVS-DPDK differ:\n{}",
         reports.join("\n")
     );
-    assert!(totals.0 > 1000, "too little came out: {}", totals.0);
+    assert!(
+        !only.is_empty() || totals.0 > 10_000,
+        "too little came out: {}",
+        totals.0
+    );
 }
