@@ -761,6 +761,8 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
             push_if_needed: true,
         },
         "set_field" => parse_set_field(vpos, need()?, m)?,
+        "load" => nxm::parse_load(vpos, need()?, m)?,
+        "move" => nxm::parse_move(vpos, need()?, m)?,
         _ => return err(pos, format!("unknown action '{tok}'")),
     })
 }
@@ -911,6 +913,8 @@ fn set_full(pos: usize, f: Field, v: &str) -> Result<Action, ParseError> {
         mask,
     })
 }
+
+mod nxm;
 
 #[cfg(test)]
 mod tests;

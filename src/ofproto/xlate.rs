@@ -411,17 +411,22 @@ impl<'a> Ctx<'a> {
                 Action::Resubmit { port, table } => {
                     self.xlate_table_from(table.unwrap_or(self.table), port)
                 }
-                Action::SetField { field, value, mask } => {
-                    if self.set_prereq_ok(field) {
-                        let v = (self.flow.get(field) & !mask) | (value & mask);
-                        self.flow.set(field, v);
-                        if field == Field::VlanTci0 && self.flow.get(Field::VlanTpid0) == 0 {
-                            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
-                        }
-                        wc_add(&mut self.wc, field, mask);
-                        wc_add(&mut self.written, field, mask);
+                Action::Move(m) => {
+                    let ones = if m.bits >= 128 {
+                        u128::MAX
+                    } else {
+                        (1u128 << m.bits) - 1
+                    };
+                    // Like OVS: nothing when the packet lacks the source.
+                    if !self.set_prereq_ok(m.src) {
+                        continue;
                     }
+                    // The bits read are part of what the outcome depends on.
+                    wc_add(&mut self.wc, m.src, ones << m.src_shift);
+                    let v = (self.flow.get(m.src) >> m.src_shift) & ones;
+                    self.set_field(m.dst, v << m.dst_shift, ones << m.dst_shift);
                 }
+                Action::SetField { field, value, mask } => self.set_field(field, value, mask),
                 Action::DecTtl => {
                     wc_add(&mut self.wc, Field::NwTtl, 0xff);
                     if self.is_ip_any() {
@@ -470,6 +475,21 @@ impl<'a> Ctx<'a> {
                 } => self.set_tci(0xe000, u128::from(pcp) << 13, push_if_needed),
             }
         }
+    }
+
+    /// `set_field` (and `load`, `move`): writes the bits of `mask` when the
+    /// packet has the field.
+    fn set_field(&mut self, field: Field, value: u128, mask: u128) {
+        if !self.set_prereq_ok(field) {
+            return;
+        }
+        let v = (self.flow.get(field) & !mask) | (value & mask);
+        self.flow.set(field, v);
+        if field == Field::VlanTci0 && self.flow.get(Field::VlanTpid0) == 0 {
+            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+        }
+        wc_add(&mut self.wc, field, mask);
+        wc_add(&mut self.written, field, mask);
     }
 
     /// Rewrites bits of the outer TCI; pushes a tag first when the packet
