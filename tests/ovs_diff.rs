@@ -1082,6 +1082,14 @@ fn cases() -> Vec<Case> {
             ],
             mtu_flows,
         ),
+        case(
+            "MTU, jumbo frames chained on an MTU 1500 input",
+            &[
+                "priority=10,dl_vlan=0xffff,actions=mod_dl_src:02:ee:00:00:00:01,output:2,output:3",
+                "priority=0,actions=output:3,output:2",
+            ],
+            mtu_flows,
+        ),
     ];
     v[2].pmds = 2;
     // OVS updates an L4 checksum that a later fragment does not have:
@@ -1104,6 +1112,8 @@ fn cases() -> Vec<Case> {
     )];
     v[9].forward_bpdu = true;
     v[10].mtus = [9000, 1500, 9000, 1500];
+    // net_pcap chains buffers for a frame its input's buffers cannot hold.
+    v[11].mtus = [1500, 1500, 9000, 1500];
     v
 }
 
