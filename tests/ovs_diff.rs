@@ -20,7 +20,9 @@
 //! own, no NORMAL fallback, no in-band rules) and `vlan-limit=2` (OVS
 //! parses one tag by default, pmdswitch two, as OVS can). On both sides
 //! the input port is added at run time, after the outputs and the rules
-//! (pmdswitch through `ctl add-port`: its first packets must be forwarded
+//! (a case may first add port 2 as an input too, with frames whose MACs
+//! NORMAL learns there; then port 1; pmdswitch through `ctl add-port`:
+//! its first packets must be forwarded
 //! like the rest; OVS's only once a trace from it translates, since OVS
 //! drops what arrives before). The switches run one after the other, each
 //! until its input port has received the whole trace and its output
@@ -870,6 +872,20 @@ fn normal_flows() -> Vec<Flow> {
             udp_frame([0xff; 6], host(1), &[], 20, f, s)
         })
         .lead(),
+        flow("host 13 moves from port 2 to port 1", 1, |f, s| {
+            udp_frame([0xff; 6], host(13), &[], 20, f, s)
+        })
+        .lead(),
+        flow(
+            "host 2 -> host 12 (learned on port 2): to port 2",
+            10,
+            |f, s| udp_frame(host(12), host(2), &[], 30, f, s),
+        ),
+        flow(
+            "host 2 -> host 13 (moved to the input port): drop",
+            10,
+            |f, s| udp_frame(host(13), host(2), &[], 30, f, s),
+        ),
         flow("host 2 -> unknown host 9: flood", 10, |f, s| {
             udp_frame(host(9), host(2), &[], 30, f, s)
         }),
@@ -924,6 +940,14 @@ fn normal_flows() -> Vec<Flow> {
     ]
 }
 
+/// What port 2 sends before the NORMAL trace: hosts 12 and 13 announce
+/// themselves there (host 13 moves to port 1 in the trace).
+fn normal_learning() -> Vec<Vec<u8>> {
+    (0..4u16)
+        .map(|s| udp_frame([0xff; 6], host(12 + (s % 2) as u8), &[], 10, 0x7fff, s))
+        .collect()
+}
+
 /// Frame sizes around MTU 1500 and 9000 (frames of MTU + 18 bytes fit),
 /// untagged and tagged, for the MTU case.
 fn mtu_flows() -> Vec<Flow> {
@@ -963,6 +987,9 @@ struct Case {
     forward_bpdu: bool,
     /// pmdswitch's PMD threads.
     pmds: usize,
+    /// Frames port 2 receives before the trace starts (MACs to learn
+    /// there); port 2 is then an input too, added before port 1.
+    learn: Option<fn() -> Vec<Vec<u8>>>,
     /// Known differences (the README's "Compatibility with OVS-DPDK"):
     /// (flow class, why). What those flows send is left out of the
     /// comparison, and counted.
@@ -977,6 +1004,7 @@ fn case(name: &'static str, rules: &[&str], flows: fn() -> Vec<Flow>) -> Case {
         mtus: [1500; 4],
         forward_bpdu: false,
         pmds: 1,
+        learn: None,
         known: &[],
     }
 }
@@ -1110,6 +1138,8 @@ fn cases() -> Vec<Case> {
         "truncated: arp cut short",
         "ARP rewrite of a cut-short header",
     )];
+    v[8].learn = Some(normal_learning);
+    v[9].learn = Some(normal_learning);
     v[9].forward_bpdu = true;
     v[10].mtus = [9000, 1500, 9000, 1500];
     // net_pcap chains buffers for a frame its input's buffers cannot hold.
@@ -1168,15 +1198,20 @@ const PORTS: [u32; 4] = [1, 2, 3, 4];
 
 /// devargs of every port, files under `dir`: port 1 reads the trace and
 /// writes (output:in_port), the others write.
-fn devargs(tag: &str, dir: &Path, input: &Path) -> Vec<(u32, String, PathBuf)> {
+fn devargs(
+    tag: &str,
+    dir: &Path,
+    input: &Path,
+    learn: Option<&Path>,
+) -> Vec<(u32, String, PathBuf)> {
     PORTS
         .iter()
         .map(|p| {
             let f = dir.join(format!("{tag}-out{p}.pcap"));
-            let rx = if *p == 1 {
-                format!(",rx_pcap={}", input.display())
-            } else {
-                String::new()
+            let rx = match (*p, learn) {
+                (1, _) => format!(",rx_pcap={}", input.display()),
+                (2, Some(l)) => format!(",rx_pcap={}", l.display()),
+                _ => String::new(),
             };
             (
                 *p,
@@ -1214,13 +1249,30 @@ fn wait_drained(who: &str, n: u64, mut counts: impl FnMut() -> Option<(u64, Vec<
 
 type PortPackets = BTreeMap<u32, Vec<Vec<u8>>>;
 
+/// [`devargs`] for a switch, and how many of the ports are inputs (1, or 2
+/// with frames to learn from on port 2, in `learn.pcap`).
+fn switch_ports(
+    tag: &str,
+    dir: &Path,
+    input: &Path,
+    learn: &[Vec<u8>],
+) -> (Vec<(u32, String, PathBuf)>, usize) {
+    let file = dir.join("learn.pcap");
+    let learning = !learn.is_empty();
+    (
+        devargs(tag, dir, input, learning.then_some(&*file)),
+        1 + usize::from(learning),
+    )
+}
+
 /// Runs the trace through pmdswitch; returns each port's output. The
 /// input port is added at run time, after the rules: its first packets
 /// must be forwarded like the rest.
-fn run_pmdswitch(c: &Case, dir: &Path, input: &Path, n: u64) -> PortPackets {
-    let ports = devargs("sw", dir, input);
+fn run_pmdswitch(c: &Case, dir: &Path, input: &Path, learn: &[Vec<u8>], n: u64) -> PortPackets {
+    // The inputs are added at run time: the learning port, then port 1.
+    let (ports, inputs) = switch_ports("sw", dir, input, learn);
     let mut body = String::new();
-    for (p, d, _) in &ports[1..] {
+    for (p, d, _) in &ports[inputs..] {
         body += &format!(
             "[[port]]\nname = \"p{p}\"\ndevargs = \"{d}\"\nofport = {p}\nmtu = {}\n",
             c.mtus[*p as usize - 1]
@@ -1234,29 +1286,35 @@ fn run_pmdswitch(c: &Case, dir: &Path, input: &Path, n: u64) -> PortPackets {
     let ctl = dir.join("sw.ctl");
     let cfg = config_pmds(dir, &ctl, &body, c.pmds);
     let sw = Running::start(&cfg, &ctl);
-    let added = sw.ctl_ok(&[
-        "add-port",
-        "p1",
-        &format!("devargs={}", ports[0].1),
-        "ofport=1",
-        &format!("mtu={}", c.mtus[0]),
-    ]);
-    assert!(added.is_some(), "add-port p1 refused");
-    wait_drained("pmdswitch", n, || {
-        let v = sw.ctl_ok(&["port-show"])?;
-        let by = |name: String| {
-            v.as_array()?
+    for (port, count) in [(2, learn.len() as u64), (1, n)] {
+        if count == 0 {
+            continue;
+        }
+        let (p, d, _) = &ports[port - 1];
+        let added = sw.ctl_ok(&[
+            "add-port",
+            &format!("p{p}"),
+            &format!("devargs={d}"),
+            &format!("ofport={p}"),
+            &format!("mtu={}", c.mtus[port - 1]),
+        ]);
+        assert!(added.is_some(), "add-port p{p} refused");
+        wait_drained("pmdswitch", count, || {
+            let v = sw.ctl_ok(&["port-show"])?;
+            let by = |name: String| {
+                v.as_array()?
+                    .iter()
+                    .find(|x| x["name"] == name.as_str())
+                    .cloned()
+            };
+            let rx = by(format!("p{p}"))?["rx_packets"].as_u64()?;
+            let tx = PORTS
                 .iter()
-                .find(|p| p["name"] == name.as_str())
-                .cloned()
-        };
-        let rx = by("p1".into())?["rx_packets"].as_u64()?;
-        let tx = PORTS
-            .iter()
-            .map(|p| by(format!("p{p}"))?["tx_packets"].as_u64())
-            .collect::<Option<Vec<_>>>()?;
-        Some((rx, tx))
-    });
+                .map(|q| by(format!("p{q}")).map_or(Some(0), |x| x["tx_packets"].as_u64()))
+                .collect::<Option<Vec<_>>>()?;
+            Some((rx, tx))
+        });
+    }
     let (code, out, err) = sw.stop();
     assert_eq!(
         code, 0,
@@ -1293,7 +1351,14 @@ fn ovs_port_counts(ovs: &Ovs) -> Option<BTreeMap<u32, (u64, u64)>> {
 }
 
 /// Runs the trace through OVS-DPDK; returns each port's output.
-fn run_ovs(c: &Case, vswitchd: &str, dir: &Path, input: &Path, n: u64) -> PortPackets {
+fn run_ovs(
+    c: &Case,
+    vswitchd: &str,
+    dir: &Path,
+    input: &Path,
+    learn: &[Vec<u8>],
+    n: u64,
+) -> PortPackets {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -1341,7 +1406,7 @@ fn run_ovs(c: &Case, vswitchd: &str, dir: &Path, input: &Path, n: u64) -> PortPa
         &format!("other_config:forward-bpdu={}", c.forward_bpdu),
     ])
     .unwrap_or_else(|e| fail("add-br", e));
-    let ports = devargs("ovs", dir, input);
+    let (ports, inputs) = switch_ports("ovs", dir, input, learn);
     // Every output's rx queue is pinned to the one PMD: that makes it an
     // isolated PMD, which polls no queue that is not pinned to it.
     let pin = format!("other_config:pmd-rxq-affinity=0:{}", cores - 1);
@@ -1366,7 +1431,7 @@ fn run_ovs(c: &Case, vswitchd: &str, dir: &Path, input: &Path, n: u64) -> PortPa
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         ovs.vsctl(&args).unwrap_or_else(|e| fail("add-port", e));
     };
-    for (p, d, _) in &ports[1..] {
+    for (p, d, _) in &ports[inputs..] {
         add_port(*p, d, true);
     }
     ovs.ofctl(&["del-flows", "br0"])
@@ -1403,35 +1468,40 @@ fn run_ovs(c: &Case, vswitchd: &str, dir: &Path, input: &Path, n: u64) -> PortPa
         c.rules.len(),
         "OVS has other flows than ours:\n{installed}"
     );
-    // The input port, not polled yet (its queue is not pinned). A packet
-    // that reaches OVS's datapath before OpenFlow knows its port fails its
-    // upcall and is dropped, so the port is pinned to the PMD only once a
-    // trace from it translates.
-    add_port(1, &ports[0].1, false);
-    let t0 = Instant::now();
-    while ovs
-        .appctl(&["ofproto/trace", "br0", "in_port=1"])
-        .map_or(true, |t| !t.contains("Datapath actions"))
-    {
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "OVS never learned port 1:\n{}",
-            ovs.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
+    // The inputs (the learning port, then port 1), each not polled yet
+    // (its queue is not pinned). A packet that reaches OVS's datapath
+    // before OpenFlow knows its port fails its upcall and is dropped, so
+    // the port is pinned to the PMD only once a trace from it translates.
+    for (port, count) in [(2u32, learn.len() as u64), (1, n)] {
+        if count == 0 {
+            continue;
+        }
+        add_port(port, &ports[port as usize - 1].1, false);
+        let t0 = Instant::now();
+        while ovs
+            .appctl(&["ofproto/trace", "br0", &format!("in_port={port}")])
+            .map_or(true, |t| !t.contains("Datapath actions"))
+        {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "OVS never learned port {port}:\n{}",
+                ovs.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        ovs.vsctl(&["set", "interface", &format!("p{port}"), &pin])
+            .unwrap_or_else(|e| fail("pinning an input", e));
+        wait_drained("OVS", count, || {
+            let c = ovs_port_counts(&ovs)?;
+            let rx = c.get(&port)?.0;
+            let tx = PORTS
+                .iter()
+                .map(|p| Some(c.get(p).map_or(0, |x| x.1)))
+                .collect::<Option<Vec<_>>>()?;
+            Some((rx, tx))
+        });
     }
-    std::thread::sleep(Duration::from_millis(300));
-    ovs.vsctl(&["set", "interface", "p1", &pin])
-        .unwrap_or_else(|e| fail("pinning the input", e));
-    wait_drained("OVS", n, || {
-        let c = ovs_port_counts(&ovs)?;
-        let rx = c.get(&1)?.0;
-        let tx = PORTS
-            .iter()
-            .map(|p| c.get(p).map(|x| x.1))
-            .collect::<Option<Vec<_>>>()?;
-        Some((rx, tx))
-    });
     let counts = ovs_port_counts(&ovs).unwrap();
     if std::env::var_os("OVS_DIFF_DEBUG").is_some() {
         for c in [
@@ -1674,9 +1744,13 @@ fn run_case(c: &Case, seed: u64, vswitchd: &str, totals: &mut (usize, usize)) ->
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("trace.pcap");
     write_pcap(&input, &frames);
+    let learn = c.learn.map(|l| l()).unwrap_or_default();
+    if !learn.is_empty() {
+        write_pcap(&dir.path().join("learn.pcap"), &learn);
+    }
     let n = frames.len() as u64;
-    let sw = run_pmdswitch(c, dir.path(), &input, n);
-    let ovs = run_ovs(c, vswitchd, dir.path(), &input, n);
+    let sw = run_pmdswitch(c, dir.path(), &input, &learn, n);
+    let ovs = run_ovs(c, vswitchd, dir.path(), &input, &learn, n);
     let known_flows: Vec<bool> = flows
         .iter()
         .map(|f| c.known.iter().any(|(class, _)| *class == f.class))
