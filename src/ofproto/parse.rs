@@ -761,6 +761,8 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
             push_if_needed: true,
         },
         "set_field" => parse_set_field(vpos, need()?, m)?,
+        "load" => nxm::parse_load(vpos, need()?, m)?,
+        "move" => nxm::parse_move(vpos, need()?, m)?,
         _ => return err(pos, format!("unknown action '{tok}'")),
     })
 }
@@ -833,6 +835,8 @@ fn parse_set_field(pos: usize, arg: &str, m: &Match) -> Result<Action, ParseErro
             },
             Prereq::None,
         ),
+        // The whole outer TCI: a value without VLAN_CFI removes the tag.
+        "vlan_tci" => (set_full(pos, Field::VlanTci0, v)?, Prereq::None),
         "nw_tos" => (dscp_action(pos, f, Some(v), false)?, Prereq::IpAny),
         "ip_dscp" => (dscp_action(pos, f, Some(v), true)?, Prereq::IpAny),
         "ip_ecn" | "nw_ecn" => (ecn_action(pos, f, Some(v))?, Prereq::IpAny),
@@ -909,6 +913,8 @@ fn set_full(pos: usize, f: Field, v: &str) -> Result<Action, ParseError> {
         mask,
     })
 }
+
+mod nxm;
 
 #[cfg(test)]
 mod tests;

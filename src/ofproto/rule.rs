@@ -82,6 +82,19 @@ pub enum Action {
     SetVlanVid { vid: u16, push_if_needed: bool },
     /// `mod_vlan_pcp` / `set_field:V->vlan_pcp`, as for the VID.
     SetVlanPcp { pcp: u8, push_if_needed: bool },
+    /// `move`: copies bits of one field of the packet into another.
+    Move(FieldMove),
+}
+
+/// What a `move` copies: `bits` bits of `src` (from bit `src_shift` of its
+/// slot in the key) to `dst` (from bit `dst_shift`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FieldMove {
+    pub src: Field,
+    pub src_shift: u32,
+    pub dst: Field,
+    pub dst_shift: u32,
+    pub bits: u32,
 }
 
 /// A parsed `add-flow` line.
@@ -190,6 +203,18 @@ impl fmt::Display for Action {
                 push_if_needed: true,
             } => write!(f, "mod_vlan_pcp:{pcp}"),
             Action::SetVlanPcp { pcp, .. } => write!(f, "set_field:{pcp}->vlan_pcp"),
+            // Our slot names and bits (they parse back: every slot is a
+            // field name).
+            Action::Move(m) => write!(
+                f,
+                "move:{}[{}..{}]->{}[{}..{}]",
+                m.src.name(),
+                m.src_shift,
+                m.src_shift + m.bits - 1,
+                m.dst.name(),
+                m.dst_shift,
+                m.dst_shift + m.bits - 1
+            ),
         }
     }
 }

@@ -233,6 +233,23 @@ struct Ctx<'a> {
     rule_match: super::rule::Match,
 }
 
+/// What a table lookup sees of `flow`: in_port replaced (resubmit), and,
+/// for any IP fragment, transport ports of zero: OVS's default fragment
+/// handling ("normal") pretends a fragment has no ports, the first
+/// included, although actions still rewrite the first one's.
+fn lookup_view(flow: &FlowKey, in_port: Option<u32>) -> FlowKey {
+    let mut seen = *flow;
+    if let Some(p) = in_port {
+        seen.set(Field::InPort, p.into());
+    }
+    let dl = seen.get(Field::DlType);
+    if (dl == ETH_IP || dl == ETH_IPV6) && seen.get(Field::NwFrag) & u128::from(FRAG_ANY) != 0 {
+        seen.set(Field::TpSrc, 0);
+        seen.set(Field::TpDst, 0);
+    }
+    seen
+}
+
 /// The mask of in_port alone.
 fn in_port_only_mask() -> FlowKey {
     let mut m = FlowKey::ZERO;
@@ -348,12 +365,7 @@ impl<'a> Ctx<'a> {
         let Some(table) = of.pipeline.table(t) else {
             return;
         };
-        let real_port = self.flow.get(Field::InPort);
-        if let Some(p) = in_port {
-            self.flow.set(Field::InPort, p.into());
-        }
-        let found = table.lookup(&self.flow, &mut self.wc);
-        self.flow.set(Field::InPort, real_port);
+        let found = table.lookup(&lookup_view(&self.flow, in_port), &mut self.wc);
         let Some(rule) = found else {
             return;
         };
@@ -391,14 +403,22 @@ impl<'a> Ctx<'a> {
                 Action::Resubmit { port, table } => {
                     self.xlate_table_from(table.unwrap_or(self.table), port)
                 }
-                Action::SetField { field, value, mask } => {
-                    if self.set_prereq_ok(field) {
-                        let v = (self.flow.get(field) & !mask) | (value & mask);
-                        self.flow.set(field, v);
-                        wc_add(&mut self.wc, field, mask);
-                        wc_add(&mut self.written, field, mask);
+                Action::Move(m) => {
+                    let ones = if m.bits >= 128 {
+                        u128::MAX
+                    } else {
+                        (1u128 << m.bits) - 1
+                    };
+                    // Like OVS: nothing when the packet lacks the source.
+                    if !self.set_prereq_ok(m.src) {
+                        continue;
                     }
+                    // The bits read are part of what the outcome depends on.
+                    wc_add(&mut self.wc, m.src, ones << m.src_shift);
+                    let v = (self.flow.get(m.src) >> m.src_shift) & ones;
+                    self.set_field(m.dst, v << m.dst_shift, ones << m.dst_shift);
                 }
+                Action::SetField { field, value, mask } => self.set_field(field, value, mask),
                 Action::DecTtl => {
                     wc_add(&mut self.wc, Field::NwTtl, 0xff);
                     if self.is_ip_any() {
@@ -447,6 +467,21 @@ impl<'a> Ctx<'a> {
                 } => self.set_tci(0xe000, u128::from(pcp) << 13, push_if_needed),
             }
         }
+    }
+
+    /// `set_field` (and `load`, `move`): writes the bits of `mask` when the
+    /// packet has the field.
+    fn set_field(&mut self, field: Field, value: u128, mask: u128) {
+        if !self.set_prereq_ok(field) {
+            return;
+        }
+        let v = (self.flow.get(field) & !mask) | (value & mask);
+        self.flow.set(field, v);
+        if field == Field::VlanTci0 && self.flow.get(Field::VlanTpid0) == 0 {
+            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+        }
+        wc_add(&mut self.wc, field, mask);
+        wc_add(&mut self.written, field, mask);
     }
 
     /// Rewrites bits of the outer TCI; pushes a tag first when the packet
@@ -503,6 +538,11 @@ impl<'a> Ctx<'a> {
         let ip = dl == ETH_IP || dl == ETH_IPV6;
         match field {
             Field::DlSrc | Field::DlDst => true,
+            Field::VlanTci0 => {
+                // The commit step compares tag stacks: pin the packet's.
+                self.touch_vlan();
+                true
+            }
             Field::NwSrc | Field::NwDst => dl == ETH_IP || (dl == ETH_ARP && rule_arp),
             Field::NwProto | Field::ArpSha | Field::ArpTha if dl == ETH_ARP => true,
             Field::NwTos | Field::NwTtl => ip,

@@ -44,14 +44,22 @@ pub fn require_hugepages() {
 /// A config with the EAL in memory (no hugepage files to collide on), one
 /// PMD on the last core, and `body` appended (ports, xconnects).
 pub fn config(dir: &Path, ctl: &Path, body: &str) -> PathBuf {
+    config_pmds(dir, ctl, body, 1)
+}
+
+/// [`config`] with `pmds` PMD threads, on the last cores.
+pub fn config_pmds(dir: &Path, ctl: &Path, body: &str, pmds: usize) -> PathBuf {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    let list: Vec<String> = (cores.saturating_sub(pmds)..cores)
+        .map(|c| c.to_string())
+        .collect();
     let text = format!(
         "[eal]\nfile_prefix = \"{}\"\nin_memory = true\nno_pci = true\nsocket_mem = \"128\"\n\
          [pmd]\ncores = [{}]\n[memory]\nmbufs = 4096\n[control]\nsocket = \"{}\"\n{body}",
         unique("eal"),
-        cores - 1,
+        list.join(", "),
         ctl.display()
     );
     let p = dir.join("switch.toml");

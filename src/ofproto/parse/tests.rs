@@ -1,4 +1,5 @@
 use super::*;
+use crate::ofproto::rule::FieldMove;
 
 fn ok(s: &str) -> FlowMod {
     parse_flow(s).unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -383,4 +384,71 @@ fn set_field_writes_every_writable_field_of_the_key() {
     assert!(bad("ip actions=set_field:0x86dd->dl_type")
         .msg
         .contains("unsupported"));
+}
+
+/// OVS's register actions on the key's fields, by OVS and NXM/OXM name.
+#[test]
+fn load_and_move_by_nxm_and_ovs_names() {
+    let sf = |field: Field, value: u128, mask: u128| Action::SetField { field, value, mask };
+    for (text, want) in [
+        (
+            "ip actions=load:0xa->NXM_OF_IP_SRC[24..31]",
+            sf(Field::NwSrc, 0x0a00_0000, 0xff00_0000),
+        ),
+        (
+            "dl_vlan=5 actions=load:0x1->NXM_OF_VLAN_TCI[13..15]",
+            sf(Field::VlanTci0, 0x2000, 0xe000),
+        ),
+        (
+            "ip actions=load:5->OXM_OF_IP_DSCP[]",
+            sf(Field::NwTos, 20, 0xfc),
+        ),
+        (
+            "ipv6 actions=load:1->ipv6_label[0..3]",
+            sf(Field::Ipv6Label, 1, 0xf),
+        ),
+        (
+            "actions=load:0x020000000001->eth_dst[]",
+            sf(Field::DlDst, 0x0200_0000_0001, 0xffff_ffff_ffff),
+        ),
+    ] {
+        assert_eq!(ok(text).actions, vec![want], "{text}");
+    }
+    assert_eq!(
+        ok("tcp actions=move:NXM_OF_TCP_SRC[]->NXM_OF_TCP_DST[]").actions,
+        vec![Action::Move(FieldMove {
+            src: Field::TpSrc,
+            src_shift: 0,
+            dst: Field::TpDst,
+            dst_shift: 0,
+            bits: 16
+        })]
+    );
+    assert_eq!(
+        ok("arp actions=move:NXM_OF_ARP_SPA[0..7]->NXM_NX_ARP_THA[40..47]").actions,
+        vec![Action::Move(FieldMove {
+            src: Field::NwSrc,
+            src_shift: 0,
+            dst: Field::ArpTha,
+            dst_shift: 40,
+            bits: 8
+        })]
+    );
+    assert!(bad("actions=load:1->NXM_OF_IP_SRC[]")
+        .msg
+        .contains("requires ip"));
+    assert!(bad("ip actions=load:0x100->NXM_NX_IP_TTL[]")
+        .msg
+        .contains("does not fit"));
+    assert!(bad("ip actions=load:1->NXM_OF_IP_PROTO[]")
+        .msg
+        .contains("read-only"));
+    assert!(
+        bad("ip actions=move:NXM_OF_IP_SRC[0..7]->NXM_NX_IP_TTL[0..3]")
+            .msg
+            .contains("8 bits into 4")
+    );
+    assert!(bad("ip actions=load:1->NXM_NX_IP_TTL[3..9]")
+        .msg
+        .contains("outside"));
 }

@@ -416,3 +416,22 @@ fn normal_keeps_a_priority_tag_and_strips_vid_0_pcp_0() {
         &[DpAction::PopVlan, DpAction::Output(2), DpAction::Output(3)]
     );
 }
+
+#[test]
+fn fragments_are_looked_up_without_ports_but_rewritten_with_them() {
+    // OVS's default fragment handling: a first fragment's ports are not
+    // seen by the tables (as if zero), yet mod_tp_* still rewrites them.
+    let mut of = sw(&[1, 2, 3]);
+    of.add_flow("priority=10,tcp,tp_dst=80,actions=output:2")
+        .unwrap();
+    of.add_flow("priority=5,tcp,tp_dst=0,actions=mod_tp_src:7,output:3")
+        .unwrap();
+    let mut first = tcp_key(1, 1, 2, 80);
+    first.set(Field::NwFrag, u128::from(FRAG_ANY));
+    let x = of.translate(&first, 0);
+    assert_eq!(&*x.actions, &[set(Field::TpSrc, 7), DpAction::Output(3)]);
+    assert_eq!(
+        &*of.translate(&tcp_key(1, 1, 2, 80), 0).actions,
+        &[DpAction::Output(2)]
+    );
+}

@@ -313,6 +313,12 @@ impl Reference<'_> {
         if let Some(p) = port {
             seen.set(Field::InPort, p.into());
         }
+        // Fragments are looked up without ports (OVS's "normal" handling).
+        let dl = seen.get(Field::DlType);
+        if (dl == ETH_IP || dl == ETH_IPV6) && seen.get(Field::NwFrag) & 1 != 0 {
+            seen.set(Field::TpSrc, 0);
+            seen.set(Field::TpDst, 0);
+        }
         let Some((_, r)) = self.lookup(t, &seen) else {
             return;
         };
@@ -348,6 +354,8 @@ impl Reference<'_> {
                 Action::Normal => self.normal(flow),
                 Action::GotoTable(n) => self.table(n, flow),
                 Action::Resubmit { port, table } => self.table_from(table.unwrap_or(t), port, flow),
+                // Not generated: parse tests and the OVS comparison cover it.
+                Action::Move(_) => unreachable!("not generated"),
                 Action::SetField { field, value, mask } => {
                     let ok = match field {
                         Field::DlSrc => true,
