@@ -7,13 +7,12 @@ use crate::flow::actions::{self, DpAction, DropReason as ActionDrop, OutputSink}
 use crate::flow::hash::flow_hash_words;
 use crate::packet::buf::PacketBuf;
 use crate::packet::extract::{extract_burst, Extracted};
+use crate::packet::proto::ETH_HLEN;
 use crate::pmd::output::OutputBatches;
 use crate::pmd::pipeline::Pipeline;
 use crate::pmd::stats::{DropReason, PmdStats, Stage, StageClock};
 use crate::simd::flow_hash_burst;
 
-/// Ethernet header: anything shorter cannot be switched.
-const ETH_HLEN: usize = 14;
 const NO_FLOW: u32 = u32::MAX;
 const NOT_EXTRACTED: Extracted = Extracted {
     map: 0,

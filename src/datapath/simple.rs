@@ -6,6 +6,7 @@
 //! only one that can match it. Anything unusual (QinQ, IPv6 extension
 //! headers, a bad IPv4 header, 802.3 framing) takes the full path.
 use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use crate::packet::proto::*;
 
 /// The fields a simple megaflow may mask.
 pub fn simple_fields_mask() -> FlowKey {
@@ -119,21 +120,21 @@ pub fn simple_words(d: &[u8], in_port: u32) -> Option<(u64, u64)> {
         return None;
     }
     let (mut ty, mut p, mut tci) = (be16(d, 12), 14, 0u16);
-    if ty == 0x8100 || ty == 0x88a8 {
+    if ty == ETH_TYPE_VLAN || ty == ETH_TYPE_QINQ {
         if d.len() < 18 {
             return None;
         }
         tci = be16(d, 14) | VLAN_CFI;
         ty = be16(d, 16);
         p = 18;
-        if ty == 0x8100 || ty == 0x88a8 || ty < 0x600 {
+        if ty == ETH_TYPE_VLAN || ty == ETH_TYPE_QINQ || ty < ETH_TYPE_MIN {
             return None;
         }
     } else if ty < 0x600 {
         return None;
     }
     let frag = match ty {
-        0x0800 => {
+        ETH_TYPE_IPV4 => {
             let ip = d.get(p..p + 20)?;
             let ihl = (ip[0] & 0x0f) as usize * 4;
             let tot = be16(ip, 2) as usize;
@@ -147,7 +148,7 @@ pub fn simple_words(d: &[u8], in_port: u32) -> Option<(u64, u64)> {
                 (true, true) => FRAG_ANY | FRAG_LATER,
             }
         }
-        0x86dd => {
+        ETH_TYPE_IPV6 => {
             let ip = d.get(p..p + 40)?;
             // Extension headers (where fragments hide) need the full path.
             if matches!(ip[6], 0 | 43 | 44 | 51 | 60)

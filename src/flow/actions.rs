@@ -8,6 +8,7 @@
 
 use crate::flow::key::{Field, FlowKey};
 use crate::packet::buf::PacketBuf;
+use crate::packet::proto::*;
 
 /// One datapath action. Port numbers are the switch's port numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -162,17 +163,6 @@ fn execute_one<P: PacketBuf, S: OutputSink<P>>(
         }
     }
 }
-
-const ETH_TYPE_IPV4: u16 = 0x0800;
-const ETH_TYPE_IPV6: u16 = 0x86dd;
-const ETH_TYPE_ARP: u16 = 0x0806;
-const ETH_TYPE_VLAN: u16 = 0x8100;
-const ETH_TYPE_QINQ: u16 = 0x88a8;
-const IPPROTO_ICMP: u8 = 1;
-const IPPROTO_TCP: u8 = 6;
-const IPPROTO_UDP: u8 = 17;
-const IPPROTO_ICMPV6: u8 = 58;
-const IPPROTO_SCTP: u8 = 132;
 
 /// Header offsets of a packet, as far as the actions need them.
 ///

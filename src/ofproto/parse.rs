@@ -8,6 +8,7 @@
 
 use super::rule::{Action, FlowMod, Match, DEFAULT_PRIORITY};
 use crate::flow::key::{Field, VLAN_CFI};
+use crate::packet::proto::*;
 use std::fmt;
 
 /// Why flow text was refused, and where (byte offset into the text).
@@ -183,10 +184,6 @@ enum Prereq {
     Nd(&'static [u8]),
 }
 
-const ETH_IP: u128 = 0x0800;
-const ETH_IPV6: u128 = 0x86dd;
-const ETH_ARP: u128 = 0x0806;
-
 fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
     let exact = |f: Field| {
         if m.mask.get(f) == f.full_mask() {
@@ -196,14 +193,14 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
         }
     };
     let dl = exact(Field::DlType);
-    let ip = dl == Some(ETH_IP);
-    let ip6 = dl == Some(ETH_IPV6);
+    let ip = dl == Some(ETH_TYPE_IPV4 as u128);
+    let ip6 = dl == Some(ETH_TYPE_IPV6 as u128);
     let proto = exact(Field::NwProto);
     let ok = match p {
         Prereq::None => return Ok(()),
         Prereq::Ip => ip,
-        Prereq::IpOrArp => ip || dl == Some(ETH_ARP),
-        Prereq::Arp => dl == Some(ETH_ARP),
+        Prereq::IpOrArp => ip || dl == Some(ETH_TYPE_ARP as u128),
+        Prereq::Arp => dl == Some(ETH_TYPE_ARP as u128),
         Prereq::IpAny => ip || ip6,
         Prereq::Ipv6 => ip6,
         Prereq::Proto(ps) => (ip || ip6) && proto.is_some_and(|p| ps.contains(&(p as u8))),
@@ -234,8 +231,14 @@ fn check_prereq(p: Prereq, m: &Match) -> Result<(), &'static str> {
     })
 }
 
-const TCP_UDP_SCTP: &[u8] = &[6, 17, 132];
-const TP_ANY: &[u8] = &[6, 17, 132, 1, 58];
+const TCP_UDP_SCTP: &[u8] = &[IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP];
+const TP_ANY: &[u8] = &[
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    IPPROTO_SCTP,
+    IPPROTO_ICMP,
+    IPPROTO_ICMPV6,
+];
 
 /// Maps a match field name to (field, prerequisite). `None` when unknown.
 fn match_field(name: &str) -> Option<(Field, Prereq)> {
@@ -340,18 +343,18 @@ impl MatchParser {
 
     fn shorthand(&mut self, pos: usize, name: &str) -> Result<bool, ParseError> {
         let (dl, proto) = match name {
-            "ip" => (ETH_IP, None),
-            "ipv6" => (ETH_IPV6, None),
-            "arp" => (ETH_ARP, None),
-            "rarp" => (0x8035, None),
-            "tcp" => (ETH_IP, Some(6)),
-            "udp" => (ETH_IP, Some(17)),
-            "sctp" => (ETH_IP, Some(132)),
-            "icmp" => (ETH_IP, Some(1)),
-            "tcp6" => (ETH_IPV6, Some(6)),
-            "udp6" => (ETH_IPV6, Some(17)),
-            "sctp6" => (ETH_IPV6, Some(132)),
-            "icmp6" => (ETH_IPV6, Some(58)),
+            "ip" => (ETH_TYPE_IPV4 as u128, None),
+            "ipv6" => (ETH_TYPE_IPV6 as u128, None),
+            "arp" => (ETH_TYPE_ARP as u128, None),
+            "rarp" => (ETH_TYPE_RARP as u128, None),
+            "tcp" => (ETH_TYPE_IPV4 as u128, Some(6)),
+            "udp" => (ETH_TYPE_IPV4 as u128, Some(17)),
+            "sctp" => (ETH_TYPE_IPV4 as u128, Some(132)),
+            "icmp" => (ETH_TYPE_IPV4 as u128, Some(1)),
+            "tcp6" => (ETH_TYPE_IPV6 as u128, Some(6)),
+            "udp6" => (ETH_TYPE_IPV6 as u128, Some(17)),
+            "sctp6" => (ETH_TYPE_IPV6 as u128, Some(132)),
+            "icmp6" => (ETH_TYPE_IPV6 as u128, Some(58)),
             _ => return Ok(false),
         };
         add(&mut self.m, Field::DlType, dl, 0xffff, pos, name)?;
@@ -656,7 +659,7 @@ fn noop_in_match(tok: &str, m: &Match) -> bool {
     let pinned = |f: Field| (m.mask.get(f) == f.full_mask()).then(|| m.key.get(f));
     let name = key_value(tok).0.to_ascii_lowercase();
     match name.as_str() {
-        "mod_nw_src" | "mod_nw_dst" => pinned(Field::DlType) == Some(ETH_ARP),
+        "mod_nw_src" | "mod_nw_dst" => pinned(Field::DlType) == Some(ETH_TYPE_ARP as u128),
         "mod_tp_src" | "mod_tp_dst" => matches!(pinned(Field::NwProto), Some(1 | 58)),
         _ => false,
     }
@@ -747,7 +750,7 @@ fn parse_action(pos: usize, tok: &str, table: u8, m: &Match) -> Result<Action, P
         "strip_vlan" | "pop_vlan" if val.is_none() => Action::PopVlan,
         "push_vlan" => {
             let t: u16 = num_in(vpos, name, val)?;
-            if t != 0x8100 && t != 0x88a8 {
+            if t != ETH_TYPE_VLAN && t != ETH_TYPE_QINQ {
                 return err(vpos, format!("push_vlan: bad ethertype {t:#x}"));
             }
             Action::PushVlan(t)

@@ -31,16 +31,11 @@ use super::rule::{Action, FlowMod};
 use super::table::{Pipeline, Rule, Selector};
 use crate::flow::actions::DpAction;
 use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use crate::packet::proto::*;
 use std::sync::Arc;
 
 /// How deep `goto_table`/`resubmit` may nest before translation fails.
 pub const MAX_DEPTH: u32 = 64;
-
-const ETH_IP: u128 = 0x0800;
-const ETH_IPV6: u128 = 0x86dd;
-const ETH_VLAN: u16 = 0x8100;
-const ETH_QINQ: u16 = 0x88a8;
-const ETH_ARP: u128 = 0x0806;
 
 /// The result of translating one flow.
 #[derive(Clone, Debug)]
@@ -243,7 +238,9 @@ fn lookup_view(flow: &FlowKey, in_port: Option<u32>) -> FlowKey {
         seen.set(Field::InPort, p.into());
     }
     let dl = seen.get(Field::DlType);
-    if (dl == ETH_IP || dl == ETH_IPV6) && seen.get(Field::NwFrag) & u128::from(FRAG_ANY) != 0 {
+    if (dl == ETH_TYPE_IPV4 as u128 || dl == ETH_TYPE_IPV6 as u128)
+        && seen.get(Field::NwFrag) & u128::from(FRAG_ANY) != 0
+    {
         seen.set(Field::TpSrc, 0);
         seen.set(Field::TpDst, 0);
     }
@@ -299,7 +296,7 @@ impl<'a> Ctx<'a> {
                 .all(|r| r.actions.iter().all(|a| matches!(a, Action::Output(_))));
         if !port_only {
             wc_add(&mut self.wc, Field::DlType, u128::MAX);
-            if dl == ETH_IP || dl == ETH_IPV6 {
+            if dl == ETH_TYPE_IPV4 as u128 || dl == ETH_TYPE_IPV6 as u128 {
                 wc_add(
                     &mut self.wc,
                     Field::NwFrag,
@@ -311,7 +308,8 @@ impl<'a> Ctx<'a> {
         // ICMP type/code are 8-bit values in 16-bit slots: their high
         // bytes are always zero, so need no matching -- provided every
         // covered packet is ICMP (nw_proto pinned).
-        let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+        let icmp = (dl == ETH_TYPE_IPV4 as u128 && proto == 1)
+            || (dl == ETH_TYPE_IPV6 as u128 && proto == 58);
         if icmp && self.wc.get(Field::NwProto) == 0xff {
             let (s, d) = (
                 self.wc.get(Field::TpSrc) & 0xff,
@@ -321,7 +319,8 @@ impl<'a> Ctx<'a> {
             self.wc.set(Field::TpDst, d);
         }
         // Later fragments have no ports (extraction leaves them zero).
-        if (dl == ETH_IP || dl == ETH_IPV6) && key.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0
+        if (dl == ETH_TYPE_IPV4 as u128 || dl == ETH_TYPE_IPV6 as u128)
+            && key.get(Field::NwFrag) & u128::from(FRAG_LATER) != 0
         {
             self.wc.set(Field::TpSrc, 0);
             self.wc.set(Field::TpDst, 0);
@@ -381,7 +380,7 @@ impl<'a> Ctx<'a> {
 
     fn is_ip_any(&self) -> bool {
         let dl = self.flow.get(Field::DlType);
-        dl == ETH_IP || dl == ETH_IPV6
+        dl == ETH_TYPE_IPV4 as u128 || dl == ETH_TYPE_IPV6 as u128
     }
 
     fn do_actions(&mut self, actions: &[Action]) {
@@ -478,7 +477,7 @@ impl<'a> Ctx<'a> {
         let v = (self.flow.get(field) & !mask) | (value & mask);
         self.flow.set(field, v);
         if field == Field::VlanTci0 && self.flow.get(Field::VlanTpid0) == 0 {
-            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+            self.flow.set(Field::VlanTpid0, ETH_TYPE_VLAN.into());
         }
         wc_add(&mut self.wc, field, mask);
         wc_add(&mut self.written, field, mask);
@@ -498,7 +497,7 @@ impl<'a> Ctx<'a> {
         // pins the rest. Pushing a tag changes the stack: pin it now.
         if !tagged {
             self.touch_vlan();
-            self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+            self.flow.set(Field::VlanTpid0, ETH_TYPE_VLAN.into());
         }
         self.flow.set(
             Field::VlanTci0,
@@ -533,9 +532,9 @@ impl<'a> Ctx<'a> {
         let pinned = |m: &super::rule::Match, f: Field| {
             (m.mask.get(f) == f.full_mask()).then(|| m.key.get(f))
         };
-        let rule_arp = pinned(&self.rule_match, Field::DlType) == Some(ETH_ARP);
+        let rule_arp = pinned(&self.rule_match, Field::DlType) == Some(ETH_TYPE_ARP as u128);
         let rule_icmp = matches!(pinned(&self.rule_match, Field::NwProto), Some(1 | 58));
-        let ip = dl == ETH_IP || dl == ETH_IPV6;
+        let ip = dl == ETH_TYPE_IPV4 as u128 || dl == ETH_TYPE_IPV6 as u128;
         match field {
             Field::DlSrc | Field::DlDst => true,
             Field::VlanTci0 => {
@@ -543,23 +542,26 @@ impl<'a> Ctx<'a> {
                 self.touch_vlan();
                 true
             }
-            Field::NwSrc | Field::NwDst => dl == ETH_IP || (dl == ETH_ARP && rule_arp),
-            Field::NwProto | Field::ArpSha | Field::ArpTha if dl == ETH_ARP => true,
+            Field::NwSrc | Field::NwDst => {
+                dl == ETH_TYPE_IPV4 as u128 || (dl == ETH_TYPE_ARP as u128 && rule_arp)
+            }
+            Field::NwProto | Field::ArpSha | Field::ArpTha if dl == ETH_TYPE_ARP as u128 => true,
             Field::NwTos | Field::NwTtl => ip,
-            Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Label => dl == ETH_IPV6,
+            Field::Ipv6Src | Field::Ipv6Dst | Field::Ipv6Label => dl == ETH_TYPE_IPV6 as u128,
             Field::TpSrc | Field::TpDst => {
                 if !ip {
                     return false;
                 }
                 wc_add(&mut self.wc, Field::NwProto, 0xff);
                 let proto = self.flow.get(Field::NwProto);
-                let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+                let icmp = (dl == ETH_TYPE_IPV4 as u128 && proto == 1)
+                    || (dl == ETH_TYPE_IPV6 as u128 && proto == 58);
                 (matches!(proto, 6 | 17 | 132) || (icmp && rule_icmp))
                     && self.flow.get(Field::NwFrag) & u128::from(FRAG_LATER) == 0
             }
             Field::NdTarget | Field::ArpSha | Field::ArpTha => {
                 // ICMPv6 neighbour solicitation (SLL) or advertisement (TLL).
-                if dl != ETH_IPV6 {
+                if dl != ETH_TYPE_IPV6 as u128 {
                     return false;
                 }
                 wc_add(&mut self.wc, Field::NwProto, 0xff);
@@ -622,7 +624,7 @@ impl<'a> Ctx<'a> {
                 let t = k.get(tci) as u16;
                 if t & VLAN_CFI != 0 {
                     let p = k.get(tpid) as u16;
-                    v.push((if p == 0 { ETH_VLAN } else { p }, t));
+                    v.push((if p == 0 { ETH_TYPE_VLAN } else { p }, t));
                 }
             }
             v
@@ -670,7 +672,7 @@ impl<'a> Ctx<'a> {
         let tci = self.flow.get(Field::VlanTci0) as u16;
         let tagged = tci & VLAN_CFI != 0;
         let dl_type = self.flow.get(Field::DlType) as u16;
-        if !tagged && (dl_type == ETH_VLAN || dl_type == ETH_QINQ) {
+        if !tagged && (dl_type == ETH_TYPE_VLAN || dl_type == ETH_TYPE_QINQ) {
             return; // a VLAN header cut short: OVS drops it as malformed
         }
         let vlan = match in_mode {
@@ -725,7 +727,7 @@ impl<'a> Ctx<'a> {
     /// The fields OVS reads to tell a gratuitous ARP (it locks the MAC
     /// entry it learns): the megaflow pins them as OVS's does.
     fn note_gratuitous_arp(&mut self, dst: u64) {
-        if self.flow.get(Field::DlType) != ETH_ARP {
+        if self.flow.get(Field::DlType) != ETH_TYPE_ARP as u128 {
             return;
         }
         if dst != 0xffff_ffff_ffff {
@@ -767,7 +769,7 @@ impl<'a> Ctx<'a> {
         } else {
             self.flow.set(Field::VlanTci0, want.into());
             if tci & VLAN_CFI == 0 {
-                self.flow.set(Field::VlanTpid0, ETH_VLAN.into());
+                self.flow.set(Field::VlanTpid0, ETH_TYPE_VLAN.into());
             }
         }
         self.output(port);

@@ -3,6 +3,7 @@
 //! reference for what each field means; a packet that is cut short or
 //! malformed is parsed as far as it is valid, never read past its end, and
 //! flagged.
+use super::proto::*;
 use crate::flow::key::{Field, FlowKey, FLOW_WORDS, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use crate::packet::buf::PacketBuf;
 use crate::simd::{self, Isa};
@@ -40,26 +41,6 @@ pub struct Extracted {
     /// Set when the packet parsed only in part.
     pub malformed: Option<Malformed>,
 }
-
-const ETH_TYPE_IP: u16 = 0x0800;
-const ETH_TYPE_ARP: u16 = 0x0806;
-const ETH_TYPE_RARP: u16 = 0x8035;
-const ETH_TYPE_IPV6: u16 = 0x86dd;
-const ETH_TYPE_VLAN: u16 = 0x8100;
-const ETH_TYPE_VLAN_8021AD: u16 = 0x88a8;
-/// OVS's dl_type for 802.3 frames without SNAP.
-const DL_TYPE_NONE: u16 = 0x05ff;
-
-const IPPROTO_HOPOPTS: u8 = 0;
-const IPPROTO_ICMP: u8 = 1;
-const IPPROTO_TCP: u8 = 6;
-const IPPROTO_UDP: u8 = 17;
-const IPPROTO_ROUTING: u8 = 43;
-const IPPROTO_FRAGMENT: u8 = 44;
-const IPPROTO_AH: u8 = 51;
-const IPPROTO_ICMPV6: u8 = 58;
-const IPPROTO_DSTOPTS: u8 = 60;
-const IPPROTO_SCTP: u8 = 132;
 
 #[inline(always)]
 fn be16(d: &[u8], o: usize) -> u16 {
@@ -150,7 +131,7 @@ const IPV4_L4: Extracted = Extracted {
 fn ipv4_l4_shape(d: &[u8]) -> Option<bool> {
     const L3: usize = 14;
     const L4: usize = L3 + 20;
-    if d.len() < L4 + 8 || be16(d, 12) != ETH_TYPE_IP || d[L3] != 0x45 {
+    if d.len() < L4 + 8 || be16(d, 12) != ETH_TYPE_IPV4 || d[L3] != 0x45 {
         return None;
     }
     let tot = be16(d, L3 + 2) as usize;
@@ -183,7 +164,7 @@ pub(crate) fn fill_ipv4_l4(d: &[u8], tcp: bool, in_port: u32, key: &mut FlowKey)
     key.set(Field::InPort, in_port as u128);
     key.set(Field::DlDst, mac(d, 0));
     key.set(Field::DlSrc, mac(d, 6));
-    key.set(Field::DlType, ETH_TYPE_IP as u128);
+    key.set(Field::DlType, ETH_TYPE_IPV4 as u128);
     key.set(Field::NwSrc, be32(d, L3 + 12) as u128);
     key.set(Field::NwDst, be32(d, L3 + 16) as u128);
     key.set(Field::NwTos, d[L3 + 1] as u128);
@@ -268,7 +249,7 @@ fn parse_l2(d: &[u8], o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
         (Field::VlanTci0, Field::VlanTpid0),
         (Field::VlanTci1, Field::VlanTpid1),
     ] {
-        if ty != ETH_TYPE_VLAN && ty != ETH_TYPE_VLAN_8021AD {
+        if ty != ETH_TYPE_VLAN && ty != ETH_TYPE_QINQ {
             break;
         }
         if d.len() < p + 6 {
@@ -303,7 +284,7 @@ fn parse_l2(d: &[u8], o: &mut Out, x: &mut Extracted) -> Result<(), Malformed> {
     }
     o.set(Field::DlType, ty as u128);
     match ty {
-        ETH_TYPE_IP => {
+        ETH_TYPE_IPV4 => {
             x.l3_ofs = p as u16;
             parse_ipv4(&d[p..], p, o, x)
         }
@@ -324,7 +305,7 @@ fn parse_arp(a: &[u8], o: &mut Out) -> Result<(), Malformed> {
         return Err(Malformed::TruncatedL3);
     }
     // Only Ethernet/IPv4 ARP has the fields we keep.
-    if be16(a, 0) == 1 && be16(a, 2) == ETH_TYPE_IP && a[4] == 6 && a[5] == 4 {
+    if be16(a, 0) == 1 && be16(a, 2) == ETH_TYPE_IPV4 && a[4] == 6 && a[5] == 4 {
         let op = be16(a, 6);
         o.set(Field::NwProto, if op <= 0xff { op as u128 } else { 0 });
         o.set(Field::NwSrc, be32(a, 14) as u128);

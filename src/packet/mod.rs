@@ -1,3 +1,4 @@
 //! Packet parsing.
 pub mod buf;
 pub mod extract;
+pub mod proto;

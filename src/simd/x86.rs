@@ -471,7 +471,7 @@ const Z: i8 = -128;
 /// Word 0 of the key: in_port and dl_type 0x0800 (nw_frag 0).
 #[inline(always)]
 fn word0(in_port: u32) -> u64 {
-    ((in_port as u64) << 32) | (0x0800 << 16)
+    ((in_port as u64) << 32) | ((crate::packet::proto::ETH_TYPE_IPV4 as u64) << 16)
 }
 
 /// Key word 5's TCP flags bits, from the frame's data-offset/flags bytes.

@@ -27,7 +27,7 @@ fn normalize(mut k: FlowKey) -> FlowKey {
         k.set(Field::VlanTpid1, 0);
     }
     let dl = k.get(Field::DlType);
-    let ip = dl == ETH_IP || dl == ETH_IPV6;
+    let ip = dl == (ETH_TYPE_IPV4 as u128) || dl == (ETH_TYPE_IPV6 as u128);
     if !ip {
         for f in [
             Field::NwFrag,
@@ -315,7 +315,9 @@ impl Reference<'_> {
         }
         // Fragments are looked up without ports (OVS's "normal" handling).
         let dl = seen.get(Field::DlType);
-        if (dl == ETH_IP || dl == ETH_IPV6) && seen.get(Field::NwFrag) & 1 != 0 {
+        if (dl == (ETH_TYPE_IPV4 as u128) || dl == (ETH_TYPE_IPV6 as u128))
+            && seen.get(Field::NwFrag) & 1 != 0
+        {
             seen.set(Field::TpSrc, 0);
             seen.set(Field::TpDst, 0);
         }
@@ -333,11 +335,12 @@ impl Reference<'_> {
     /// (a rule pinning ICMP).
     fn actions(&mut self, t: u8, actions: &[Action], m: &Match, flow: &mut FlowKey) {
         let dl = flow.get(Field::DlType);
-        let ip = dl == ETH_IP || dl == ETH_IPV6;
+        let ip = dl == (ETH_TYPE_IPV4 as u128) || dl == (ETH_TYPE_IPV6 as u128);
         let pins =
             |f: Field, v: &[u128]| m.mask.get(f) == f.full_mask() && v.contains(&m.key.get(f));
         let proto = flow.get(Field::NwProto);
-        let icmp = (dl == ETH_IP && proto == 1) || (dl == ETH_IPV6 && proto == 58);
+        let icmp = (dl == (ETH_TYPE_IPV4 as u128) && proto == 1)
+            || (dl == (ETH_TYPE_IPV6 as u128) && proto == 58);
         for a in actions {
             if self.failed {
                 return;
@@ -360,7 +363,8 @@ impl Reference<'_> {
                     let ok = match field {
                         Field::DlSrc => true,
                         Field::NwSrc => {
-                            dl == ETH_IP || (dl == 0x0806 && pins(Field::DlType, &[0x0806]))
+                            dl == (ETH_TYPE_IPV4 as u128)
+                                || (dl == 0x0806 && pins(Field::DlType, &[0x0806]))
                         }
                         Field::NwTos => ip,
                         _ => {
