@@ -184,7 +184,7 @@ pub fn render(sw: &Switch) -> String {
     );
     let mut drops = Vec::new();
     for (p, s) in sw.pmds.iter().zip(&snaps) {
-        for r in crate::pmd::stats::DropReason::ALL {
+        for &r in crate::pmd::stats::DropReason::ALL {
             drops.push((
                 format!("core=\"{}\",reason=\"{}\"", p.stats.core, r.name()),
                 s.drops[r as usize] as f64,

@@ -6,6 +6,7 @@
 //! only one that can match it. Anything unusual (QinQ, IPv6 extension
 //! headers, a bad IPv4 header, 802.3 framing) takes the full path.
 use crate::flow::key::{Field, FlowKey, FRAG_ANY, FRAG_LATER, VLAN_CFI};
+use crate::packet::bytes::be16;
 use crate::packet::proto::*;
 
 /// The fields a simple megaflow may mask.
@@ -105,11 +106,6 @@ impl SimplePort {
 
 /// The in_port bits of key word 0.
 const PORT_WORD0: u64 = 0xffff_ffff << 32;
-
-#[inline(always)]
-fn be16(d: &[u8], o: usize) -> u16 {
-    u16::from_be_bytes([d[o], d[o + 1]])
-}
 
 /// Key words 0 and 1 holding just in_port, dl_type, nw_frag and the outer
 /// VLAN TCI, as full extraction would find them, or `None` where only full

@@ -6,8 +6,10 @@
 //! re-derived from the packet bytes (a few loads) whenever an action needs
 //! them, and outputs hand packets to an [`OutputSink`].
 
+use crate::flow::hash::crc32c;
 use crate::flow::key::{Field, FlowKey};
 use crate::packet::buf::PacketBuf;
+use crate::packet::bytes::get_be16;
 use crate::packet::proto::*;
 
 /// One datapath action. Port numbers are the switch's port numbers.
@@ -187,20 +189,16 @@ pub struct Offsets {
     pub l3_end: usize,
 }
 
-fn be16(d: &[u8], off: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*d.get(off)?, *d.get(off + 1)?]))
-}
-
 impl Offsets {
     /// Parses Ethernet, up to two VLAN tags, IPv4/IPv6 (extension headers
     /// included) and locates L4. `None` for a packet shorter than Ethernet.
     pub fn parse(d: &[u8]) -> Option<Offsets> {
         let mut off = 12;
-        let mut et = be16(d, off)?;
+        let mut et = get_be16(d, off)?;
         for _ in 0..2 {
             if (et == ETH_TYPE_VLAN || et == ETH_TYPE_QINQ) && d.len() >= off + 6 {
                 off += 4;
-                et = be16(d, off)?;
+                et = get_be16(d, off)?;
             }
         }
         let l3off = off + 2;
@@ -216,18 +214,18 @@ impl Offsets {
             // The checks of OVS's ipv4_sanity_check.
             ETH_TYPE_IPV4 if ip.len() >= 20 => {
                 let ihl = (ip[0] & 0x0f) as usize * 4;
-                let tot = be16(ip, 2)? as usize;
+                let tot = get_be16(ip, 2)? as usize;
                 if ihl < 20 || ihl > ip.len() || tot < ihl || tot > ip.len() {
                     return Some(o);
                 }
                 o.l3 = Some(l3off);
                 o.l3_end = l3off + tot;
-                if be16(ip, 6)? & 0x1fff == 0 {
+                if get_be16(ip, 6)? & 0x1fff == 0 {
                     o.l4 = Some((l3off + ihl, ip[9]));
                 }
             }
             ETH_TYPE_IPV6 if ip.len() >= 40 => {
-                let plen = be16(ip, 4)? as usize;
+                let plen = get_be16(ip, 4)? as usize;
                 if 40 + plen > ip.len() {
                     return Some(o);
                 }
@@ -645,22 +643,6 @@ fn sctp_fix(d: &mut [u8], l4: usize, end: usize) {
     d[l4 + 8..l4 + 12].fill(0);
     let crc = crc32c(&d[l4..end]);
     d[l4 + 8..l4 + 12].copy_from_slice(&crc.to_le_bytes());
-}
-
-/// Bitwise CRC32-C (Castagnoli), as SCTP uses it (RFC 3309).
-pub fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82f6_3b78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 fn push_vlan<P: PacketBuf>(pkt: &mut P, tpid: u16, tci: u16) -> bool {

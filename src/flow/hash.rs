@@ -23,6 +23,13 @@ const fn table() -> [u32; 256] {
 }
 static TABLE: [u32; 256] = table();
 
+/// CRC32-C of a byte string, as SCTP's checksum uses it (RFC 3309).
+pub fn crc32c(data: &[u8]) -> u32 {
+    !data.iter().fold(!0u32, |crc, &b| {
+        TABLE[((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8)
+    })
+}
+
 /// One step of CRC32-C over a 64-bit word (its bytes in little-endian
 /// order, as the SSE4.2 instruction takes them), without the final xor.
 #[inline(always)]

@@ -3,6 +3,7 @@
 //! reference for what each field means; a packet that is cut short or
 //! malformed is parsed as far as it is valid, never read past its end, and
 //! flagged.
+use super::bytes::{be128, be16, be32, mac};
 use super::proto::*;
 use crate::flow::key::{Field, FlowKey, FLOW_WORDS, FRAG_ANY, FRAG_LATER, VLAN_CFI};
 use crate::packet::buf::PacketBuf;
@@ -40,25 +41,6 @@ pub struct Extracted {
     pub l4_ofs: u16,
     /// Set when the packet parsed only in part.
     pub malformed: Option<Malformed>,
-}
-
-#[inline(always)]
-fn be16(d: &[u8], o: usize) -> u16 {
-    u16::from_be_bytes([d[o], d[o + 1]])
-}
-#[inline(always)]
-fn be32(d: &[u8], o: usize) -> u32 {
-    u32::from_be_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]])
-}
-#[inline(always)]
-fn mac(d: &[u8], o: usize) -> u128 {
-    let mut b = [0u8; 8];
-    b[2..].copy_from_slice(&d[o..o + 6]);
-    u64::from_be_bytes(b) as u128
-}
-#[inline(always)]
-fn be128(d: &[u8], o: usize) -> u128 {
-    u128::from_be_bytes(d[o..o + 16].try_into().expect("16 bytes"))
 }
 
 /// Writes fields and records the words they touch.

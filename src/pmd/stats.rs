@@ -23,104 +23,72 @@ impl Counter {
     }
 }
 
-/// Why a packet was dropped. Every drop is counted under one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DropReason {
-    /// The tx queue was full.
-    TxFull,
-    /// Nothing says where the packet should go (no rule output, or a port
-    /// that is gone).
-    NoOutput,
-    /// A rule said drop.
-    Action,
-    /// TTL expired on dec_ttl.
-    TtlExpired,
-    /// Too short to be an Ethernet frame.
-    Malformed,
-    /// A VLAN push found no headroom, or a copy for a second output found
-    /// no buffer.
-    NoBuffer,
-    /// The upcall could not produce a megaflow for the packet.
-    UpcallFailed,
-    /// Longer than the output port's MTU allows (MTU + 18 bytes).
-    MtuExceeded,
+/// An enum whose variants each have a report name, with the list of all
+/// of them in counter order: one declaration feeds the counters, the text
+/// and JSON reports and the metrics.
+macro_rules! named_enum {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $text:literal, )* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $( $(#[$vdoc])* $variant ),* }
+
+        impl $name {
+            /// Every variant, in counter order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            /// How many there are.
+            pub const COUNT: usize = Self::ALL.len();
+            /// Name for reports (text, JSON, metrics).
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+        }
+    };
 }
 
-impl DropReason {
-    /// Every reason, in counter order.
-    pub const ALL: [DropReason; 8] = [
-        DropReason::TxFull,
-        DropReason::NoOutput,
-        DropReason::Action,
-        DropReason::TtlExpired,
-        DropReason::Malformed,
-        DropReason::NoBuffer,
-        DropReason::UpcallFailed,
-        DropReason::MtuExceeded,
-    ];
-    /// Name for reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            DropReason::TxFull => "tx_full",
-            DropReason::NoOutput => "no_output",
-            DropReason::Action => "action_drop",
-            DropReason::TtlExpired => "ttl_expired",
-            DropReason::Malformed => "malformed",
-            DropReason::NoBuffer => "no_buffer",
-            DropReason::UpcallFailed => "upcall_failed",
-            DropReason::MtuExceeded => "mtu_exceeded",
-        }
+named_enum! {
+    /// Why a packet was dropped. Every drop is counted under one of these.
+    DropReason {
+        /// The tx queue was full.
+        TxFull = "tx_full",
+        /// Nothing says where the packet should go (no rule output, or a port
+        /// that is gone).
+        NoOutput = "no_output",
+        /// A rule said drop.
+        Action = "action_drop",
+        /// TTL expired on dec_ttl.
+        TtlExpired = "ttl_expired",
+        /// Too short to be an Ethernet frame.
+        Malformed = "malformed",
+        /// A VLAN push found no headroom, or a copy for a second output found
+        /// no buffer.
+        NoBuffer = "no_buffer",
+        /// The upcall could not produce a megaflow for the packet.
+        UpcallFailed = "upcall_failed",
+        /// Longer than the output port's MTU allows (MTU + 18 bytes).
+        MtuExceeded = "mtu_exceeded",
     }
 }
 
-/// A stage of the packet path, for cycle accounting (`pmd-perf-show` with
-/// `stage_cycles` on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// The simple-match path (in_port and a few fixed words).
-    Simple,
-    /// Miniflow extraction and the packet hash.
-    Extract,
-    /// Exact-match cache lookups.
-    Emc,
-    /// Signature match cache lookups.
-    Smc,
-    /// The megaflow classifier.
-    Dpcls,
-    /// Translation through the rule tables and megaflow installs.
-    Upcall,
-    /// Executing actions and queueing output.
-    Actions,
-    /// Sending output batches.
-    Tx,
-}
-
-impl Stage {
-    /// Every stage, in path order (counter order).
-    pub const ALL: [Stage; 8] = [
-        Stage::Simple,
-        Stage::Extract,
-        Stage::Emc,
-        Stage::Smc,
-        Stage::Dpcls,
-        Stage::Upcall,
-        Stage::Actions,
-        Stage::Tx,
-    ];
-    /// Name for reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Simple => "simple match",
-            Stage::Extract => "extract",
-            Stage::Emc => "emc",
-            Stage::Smc => "smc",
-            Stage::Dpcls => "dpcls",
-            Stage::Upcall => "upcall",
-            Stage::Actions => "actions",
-            Stage::Tx => "tx",
-        }
+named_enum! {
+    /// A stage of the packet path, for cycle accounting (`pmd-perf-show` with
+    /// `stage_cycles` on).
+    Stage {
+        /// The simple-match path (in_port and a few fixed words).
+        Simple = "simple match",
+        /// Miniflow extraction and the packet hash.
+        Extract = "extract",
+        /// Exact-match cache lookups.
+        Emc = "emc",
+        /// Signature match cache lookups.
+        Smc = "smc",
+        /// The megaflow classifier.
+        Dpcls = "dpcls",
+        /// Translation through the rule tables and megaflow installs.
+        Upcall = "upcall",
+        /// Executing actions and queueing output.
+        Actions = "actions",
+        /// Sending output batches.
+        Tx = "tx",
     }
 }
 
@@ -227,7 +195,7 @@ pub struct PmdStats {
     /// Packets received, all ports.
     pub rx_packets: Counter,
     /// Drops by reason, indexed like [`DropReason::ALL`].
-    pub drops: [Counter; DropReason::ALL.len()],
+    pub drops: [Counter; DropReason::COUNT],
     /// TSC cycles spent asleep (an idle PMD naps; see `max_sleep_us`).
     pub sleep_cycles: Counter,
     /// Rx polls by how many packets they returned (0..=32).
@@ -235,7 +203,7 @@ pub struct PmdStats {
     /// Where flows were found.
     pub lookups: LookupCounters,
     /// Cycles per stage, indexed like [`Stage::ALL`] (while `stage_timing`).
-    pub stage_cycles: [Counter; Stage::ALL.len()],
+    pub stage_cycles: [Counter; Stage::COUNT],
     /// Whether the stages are timed (set by the PMD from its settings).
     pub stage_timing: AtomicBool,
     /// Per port, indexed by the switch's port index.
