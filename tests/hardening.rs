@@ -411,3 +411,42 @@ fn metrics_parse_with_prometheus_own_parser() {
     let (code, _, err) = sw.stop();
     assert_eq!(code, 0, "{err}");
 }
+
+/// A pool too small for its ports' rings and an `infinite_rx` trace: said
+/// at start, and the exhaustion is counted and logged, not silent.
+#[test]
+fn mempool_exhaustion_is_counted_and_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, sock) = (dir.path().join("in.pcap"), dir.path().join("ctl"));
+    write_pcap(&input, &numbered_frames(1000));
+    let body = format!(
+        "[[port]]\nname = \"src\"\ndevargs = \"net_pcap167,rx_pcap={},infinite_rx=1\"\n\
+         [[port]]\nname = \"sink\"\ndevargs = \"net_null167,no-rx=1\"\n\
+         [datapath]\nflows = [\"in_port=1,actions=output:2\"]\n",
+        input.display()
+    );
+    let cfg = config(dir.path(), &sock, &body);
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("mbufs = 4096", "mbufs = 1024");
+    std::fs::write(&cfg, text).unwrap();
+    let sw = Running::start(&cfg, &sock);
+    let t0 = Instant::now();
+    let pools = loop {
+        let pools = sw.ctl_ok(&["mempool-show"]).unwrap();
+        if pools[0]["exhausted_episodes"].as_u64() > Some(0) {
+            break pools;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{pools:#}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(pools[0]["exhausted_ms"].as_u64().is_some(), "{pools:#}");
+    let p = sw.ctl_ok(&["port-show", "src"]).unwrap();
+    assert!(
+        p[0]["mempool_exhausted_episodes"].as_u64() > Some(0),
+        "{p:#}"
+    );
+    let (_, _, err) = sw.stop();
+    assert!(err.contains("cannot fit"), "no start-up warning: {err}");
+    assert_eq!(err.matches("mempool exhausted").count(), 1, "{err}");
+}

@@ -582,6 +582,16 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             }
         }
         let _ = writeln!(t, "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd}");
+        let pool = sw.pools.of_user(&p.name);
+        let (episodes, exhausted_ms) = pool.map_or((0, 0), |e| {
+            (e.exhausted_episodes, e.exhausted_time().as_millis() as u64)
+        });
+        if episodes > 0 {
+            let _ = writeln!(
+                t,
+                "  its mempool ran out {episodes} times, {exhausted_ms} ms in all: nothing received meanwhile"
+            );
+        }
         let _ = writeln!(
             t,
             "  device: rx {} tx {} rx_missed {} rx_errors {} tx_errors {} rx_nombuf {}",
@@ -602,6 +612,8 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             "tx_packets": tx,
             "tx_dropped": txd,
             "device": dev,
+            "mempool_exhausted_episodes": episodes,
+            "mempool_exhausted_ms": exhausted_ms,
         }));
     }
     Reply::ok(t, json!(data))
@@ -676,6 +688,17 @@ pub fn mempool_show(sw: &Switch) -> Reply {
             e.baseline_in_use,
             e.users.join(", ")
         );
+        let exhausted_ms = e.exhausted_time().as_millis() as u64;
+        let _ = writeln!(
+            t,
+            "  exhausted: {} ({} episodes, {exhausted_ms} ms in all)",
+            if e.exhausted_since.is_some() {
+                "yes"
+            } else {
+                "no"
+            },
+            e.exhausted_episodes,
+        );
         data.push(json!({
             "name": p.name(),
             "socket": p.socket(),
@@ -686,6 +709,9 @@ pub fn mempool_show(sw: &Switch) -> Reply {
             "in_use": p.in_use(),
             "baseline_in_use": e.baseline_in_use,
             "ports": e.users,
+            "exhausted": e.exhausted_since.is_some(),
+            "exhausted_episodes": e.exhausted_episodes,
+            "exhausted_ms": exhausted_ms,
         }));
     }
     Reply::ok(t, json!(data))

@@ -345,6 +345,7 @@ impl Switch {
             cores,
             main_core,
             rules: loaded_rules,
+            warnings: _,
         } = plan;
         let args = eal_args(cfg, main_core);
         tracing::info!(?args, pmd_cores = ?cores, "initialising DPDK");
