@@ -363,6 +363,18 @@ fn run(
         }
     }
     drop(metrics);
+    // Captures still running keep what they have.
+    let running: Vec<u64> = sw
+        .captures
+        .iter()
+        .filter(|c| c.running())
+        .map(|c| c.id)
+        .collect();
+    for id in running {
+        if let Err(e) = sw.stop_capture(id) {
+            tracing::error!("capture {id}: {e:#}");
+        }
+    }
     sw.stop();
     println!(
         "pmdswitch stopping after {:.1} s; final counters:",

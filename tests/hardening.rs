@@ -450,3 +450,102 @@ fn mempool_exhaustion_is_counted_and_logged() {
     assert!(err.contains("cannot fit"), "no start-up warning: {err}");
     assert_eq!(err.matches("mempool exhausted").count(), 1, "{err}");
 }
+
+/// Captures: the file is never written through a link, the count reported
+/// is what the file holds, a capture ends when its client goes or its port
+/// goes, and `capture-status` lists them.
+#[test]
+fn captures_follow_their_client_and_port_and_never_follow_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sw, sock, _) = start(dir.path(), 168, "");
+    flowing(&sw, "sink", 10_000);
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = dir.path().join("cap.pcap");
+    std::os::unix::fs::symlink(&victim, &out).unwrap();
+    let o = ok(
+        &sock,
+        &[
+            "capture",
+            "src",
+            "--count",
+            "50",
+            "--file",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!out.symlink_metadata().unwrap().file_type().is_symlink());
+    let written: usize = o
+        .split(": ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{o}"));
+    assert_eq!(read_pcap(&out).len(), written, "{o}");
+
+    // Started, then never asked about again: its client is gone.
+    let f2 = dir.path().join("forever.pcap");
+    let r = ok_json(
+        &sock,
+        &[
+            "capture-start",
+            "src",
+            "1000000000",
+            "rx",
+            f2.to_str().unwrap(),
+        ],
+    );
+    let id = r["id"].as_u64().unwrap();
+    let t0 = Instant::now();
+    loop {
+        let list = sw.ctl_ok(&["capture-status"]).unwrap();
+        let c = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone();
+        if c["running"] == false {
+            assert!(c["ended"].as_str().unwrap().contains("client"), "{c}");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{c}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(f2.exists());
+
+    // A capture of a port that is removed ends; the next port in its slot
+    // is not captured.
+    let f3 = dir.path().join("sink.pcap");
+    let r = ok_json(
+        &sock,
+        &[
+            "capture-start",
+            "sink",
+            "1000000000",
+            "tx",
+            f3.to_str().unwrap(),
+        ],
+    );
+    let id = r["id"].as_u64().unwrap().to_string();
+    ok(&sock, &["del-port", "sink"]);
+    let s = ok_json(&sock, &["capture-status", &id]);
+    assert_eq!(s["done"], true, "{s}");
+    assert!(s["ended"].as_str().unwrap().contains("removed"), "{s}");
+    let n = read_pcap(&f3).len();
+    ok(
+        &sock,
+        &[
+            "add-port",
+            "sink2",
+            "devargs=net_null169,no-rx=1",
+            "ofport=2",
+        ],
+    );
+    flowing(&sw, "sink2", 10_000);
+    assert_eq!(read_pcap(&f3).len(), n);
+    let (code, _, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
+}

@@ -49,7 +49,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "capture-start",
         "capture-start PORT COUNT rx|tx|both FILE (pmdswitch ctl capture wraps it)",
     ),
-    ("capture-status", "capture-status ID"),
+    (
+        "capture-status",
+        "capture-status [ID]: one capture, or every capture",
+    ),
     ("capture-stop", "capture-stop ID"),
     (
         "add-flow",
@@ -148,10 +151,12 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
             _ => Reply::err("usage: log-level FILTER (e.g. info, debug, pmdswitch::dpdk=debug)"),
         },
         "capture-start" => capture_start(sw, &req.args),
+        "capture-status" if req.args.is_empty() => capture_list(sw),
         "capture-status" | "capture-stop" => {
             let Some(id) = req.args.first().and_then(|a| a.parse::<u64>().ok()) else {
-                return Reply::err(format!("usage: {} ID", req.command));
+                return Reply::err(format!("usage: {} [ID]", req.command));
             };
+            sw.touch_capture(id);
             if req.command == "capture-stop" {
                 if let Err(e) = sw.stop_capture(id) {
                     return Reply::err(format!("capture-stop: {e:#}"));
@@ -160,16 +165,16 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
             sw.pump_captures();
             match sw.captures.iter().find(|c| c.id == id) {
                 Some(c) => {
-                    let done = c.written + c.missed >= c.wanted || req.command == "capture-stop";
+                    let why = c.ended.as_deref().map(|w| format!(" (ended: {w})")).unwrap_or_default();
                     Reply::ok(
                         format!(
-                            "capture {id}: {} of {} written to {}, {} missed\n",
+                            "capture {id}: {} of {} written to {}, {} missed{why}\n",
                             c.written,
                             c.wanted,
                             c.path.display(),
                             c.missed
                         ),
-                        json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": done, "file": c.path }),
+                        json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": !c.running(), "ended": c.ended, "file": c.path }),
                     )
                 }
                 None => Reply::err(format!("no capture {id}")),
@@ -240,6 +245,27 @@ pub fn execute(sw: &mut Switch, req: &Request) -> Reply {
         }
         other => Reply::err(format!("unknown command {other:?}; try list-commands")),
     }
+}
+
+/// Every capture, running or ended.
+fn capture_list(sw: &Switch) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for c in &sw.captures {
+        let state = if c.running() { "running" } else { "ended" };
+        let _ = writeln!(
+            t,
+            "capture {}: port {} {state}, {} of {} written to {}, {} missed",
+            c.id,
+            c.port_name,
+            c.written,
+            c.wanted,
+            c.path.display(),
+            c.missed
+        );
+        data.push(json!({ "id": c.id, "port": c.port_name, "running": c.running(), "written": c.written, "wanted": c.wanted, "missed": c.missed, "ended": c.ended, "file": c.path }));
+    }
+    Reply::ok(t, json!(data))
 }
 
 /// The most packets one capture may ask for.
