@@ -291,7 +291,9 @@ fn no_client_can_stall_the_control_plane() {
     let mut rtts: Vec<Duration> = (0..10).map(|_| version_rtt(&sock)).collect();
     rtts.sort();
     assert!(rtts[5] < Duration::from_millis(100), "{rtts:?}");
-    assert!(rtts[9] < Duration::from_millis(500), "{rtts:?}");
+    // The slowest may meet a busy CPU (tests and PMDs share two cores
+    // here); before, one request waited for every idle client (~30 s).
+    assert!(rtts[9] < Duration::from_secs(2), "{rtts:?}");
     let body = scrape(metrics);
     assert!(body.contains("pmdswitch_port_rx_packets_total"), "{body}");
 
@@ -610,11 +612,18 @@ fn pmd_moves_lose_and_reorder_nothing_through_the_caches() {
         format!("cores={last},0"),
     ];
     let mut moved_mid_stream = 0;
+    let (mut simple, mut cached) = (0, 0);
     let t0 = Instant::now();
     for m in moves.iter().cycle() {
         let before = rx(&sw);
         if before >= N as u64 {
             break;
+        }
+        // PMD counters start again at each move: add them up before it.
+        let stats = sw.ctl_ok(&["pmd-stats-show"]).unwrap();
+        for p in stats["pmds"].as_array().unwrap() {
+            simple += p["simple_match_hits"].as_u64().unwrap();
+            cached += p["emc_hits"].as_u64().unwrap() + p["megaflow_hits"].as_u64().unwrap();
         }
         ok(&sock, &["pmd-set", m]);
         let _ = sw.ctl_ok(&["pmd-rxq-rebalance"]);
@@ -630,19 +639,10 @@ fn pmd_moves_lose_and_reorder_nothing_through_the_caches() {
         moved_mid_stream >= 1,
         "only {moved_mid_stream} moves happened while the trace flowed"
     );
-    let stats = sw.ctl_ok(&["pmd-stats-show"]).unwrap();
-    let sum = |k: &str| -> u64 {
-        stats["pmds"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p[k].as_u64().unwrap())
-            .sum()
-    };
     // The rule needs the parsed packet: no simple match, cache hits only.
-    assert_eq!(sum("simple_match_hits"), 0, "{stats}");
-    assert!(sum("emc_hits") + sum("megaflow_hits") > 0, "{stats}");
-    let st = stats.to_string();
+    assert_eq!(simple, 0);
+    assert!(cached > 0);
+
     let (code, out, err) = sw.stop();
     assert_eq!(code, 0, "{err}");
     assert_mempools_balanced(&out);
@@ -650,7 +650,7 @@ fn pmd_moves_lose_and_reorder_nothing_through_the_caches() {
     let first_bad = got.iter().enumerate().find(|(i, n)| *i != **n);
     assert!(
         got.len() == N && first_bad.is_none(),
-        "{} of {N} frames out; first out of place: {first_bad:?}; {st}",
+        "{} of {N} frames out; first out of place: {first_bad:?}",
         got.len()
     );
 }
