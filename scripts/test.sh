@@ -9,6 +9,12 @@ scripts/setup-host.sh
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The fuzz crate (its own workspace) builds, and each target runs briefly on
+# its corpus; long runs are scripts/fuzz.sh TARGET SECONDS.
+scripts/fuzz.sh --build
+for t in extract flow_parse config_toml ctl_request; do
+    scripts/fuzz.sh "$t" 10
+done
 log=$(mktemp)
 # Tests that cannot run say so here (tests/common: skipped()); cargo would
 # count them as passed.

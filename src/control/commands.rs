@@ -307,7 +307,7 @@ fn capture_start(sw: &mut Switch, args: &[String]) -> Reply {
 /// Builds a port from `NAME key=value...`, with the keys and checks of a
 /// `[[port]]` table in the config file. Numbers are numbers, a
 /// comma-separated `disable_features` is a list, the rest are strings.
-fn parse_port(args: &[String]) -> Result<crate::config::PortConfig, String> {
+pub fn parse_port(args: &[String]) -> Result<crate::config::PortConfig, String> {
     let (name, kvs) = args
         .split_first()
         .ok_or("usage: add-port NAME key=value...")?;
