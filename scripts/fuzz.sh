@@ -39,10 +39,10 @@ fuzz/target/"$host"/release/"$target" "$corpus" -artifact_prefix="$artifacts/" \
     "${fork[@]}" 2>&1 | tee "$log" | grep -E 'DONE|pulse|ERROR|panicked|crash|stat::'
 status=${PIPESTATUS[0]}
 set -e
-execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
+execs=$(awk '/^stat::number_of_executed_units/ {s += $2} END {print s + 0}' "$log")
 if [ "$execs" = 0 ]; then
     # -fork mode reports totals on its progress lines instead.
-    execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+    execs=$(awk '/^#[0-9]+/ {n = substr($1, 2)} END {print n + 0}' "$log")
 fi
 echo "fuzz $target: ${execs:-?} executions in ${secs} s, exit $status; corpus $(ls "$corpus" | wc -l) inputs"
 if [ "$status" -ne 0 ]; then
