@@ -304,8 +304,9 @@ for c in "${CASE_LIST[@]}"; do
     packets=$((flows > 1024 ? flows : 1024))
     echo "case $c: $flows flows, $(grep -c . "$rules") rule(s), $packets packets in the trace" >&2
     for r in $(seq "$ROUNDS"); do
-        # Alternate which switch goes first, so drift hits both alike.
-        if ((r % 2)); then
+        # Odd rounds OVS first, even rounds pmdswitch first: neither always
+        # gets the cooler (or warmer) machine.
+        if [ $((r % 2)) -eq 1 ]; then
             run_ovs "$c" "$r" "$trace" "$rules"
             run_pmdswitch "$c" "$r" "$trace" "$rules" "$packets"
         else

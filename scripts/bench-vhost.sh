@@ -256,8 +256,14 @@ run() {  # SWITCH(ovs|pm) DIRECTION ROUND
 
 for d in "${DIR_LIST[@]}"; do
     for r in $(seq "$ROUNDS"); do
-        run ovs "$d" "$r"
-        run pm "$d" "$r"
+        # Which switch goes first alternates round by round.
+        if [ $((r % 2)) -eq 1 ]; then
+            run ovs "$d" "$r"
+            run pm "$d" "$r"
+        else
+            run pm "$d" "$r"
+            run ovs "$d" "$r"
+        fi
     done
 done
 
@@ -327,4 +333,5 @@ with open(f"{out}/vhost.md", "w") as fh:
 print(f"wrote {out}/vhost.csv, vhost.md")
 if any(r["ovs_check"] != "ok" or r["pmdswitch_check"] != "ok" for r in rows):
     print("PROBLEMS: see the checks above")
+    sys.exit(1)
 PY

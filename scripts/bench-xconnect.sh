@@ -69,8 +69,14 @@ CFG
 
 TP=() PM=()
 for r in $(seq "$ROUNDS"); do
-    mapfile -t -O "${#TP[@]}" TP < <(run_testpmd)
-    mapfile -t -O "${#PM[@]}" PM < <(run_pmdswitch)
+    # Which goes first alternates round by round.
+    if [ $((r % 2)) -eq 1 ]; then
+        mapfile -t -O "${#TP[@]}" TP < <(run_testpmd)
+        mapfile -t -O "${#PM[@]}" PM < <(run_pmdswitch)
+    else
+        mapfile -t -O "${#PM[@]}" PM < <(run_pmdswitch)
+        mapfile -t -O "${#TP[@]}" TP < <(run_testpmd)
+    fi
     echo "round $r: testpmd ${TP[*]: -3} | pmdswitch ${PM[*]: -3}" >&2
 done
 

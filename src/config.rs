@@ -468,7 +468,13 @@ impl Config {
                     format!("line {line}")
                 })
                 .unwrap_or_else(|| "file".into());
-            err(at, e.message().to_owned())
+            // Some parse errors carry no message of their own (a control
+            // character in a comment, found by fuzzing): use the full text.
+            let reason = match e.message().trim() {
+                "" => e.to_string().trim().to_owned(),
+                m => m.to_owned(),
+            };
+            err(at, reason)
         })?;
         cfg.validate()?;
         Ok(cfg)
@@ -851,6 +857,19 @@ mod tests {
             parse_cpu_mask(&format!("0x{}1", "0".repeat(5000))),
             Ok(vec![0])
         );
+    }
+
+    #[test]
+    fn every_refusal_has_a_field_and_a_reason() {
+        // fuzz/artifacts/config_toml/crash-297ec22c...: "#\x0f" was refused
+        // with an empty reason.
+        for text in ["#\x0f", "a = \"\x01\"", "[[port]]\x7f"] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(
+                !e.field.is_empty() && !e.reason.is_empty(),
+                "{text:?}: {e:?}"
+            );
+        }
     }
 
     #[test]

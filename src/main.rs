@@ -70,7 +70,10 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|c| preflight(&c))
         {
-            Ok(_) => {
+            Ok(plan) => {
+                for w in &plan.warnings {
+                    eprintln!("warning: {w}");
+                }
                 println!("{}: ok", config.display());
                 ExitCode::SUCCESS
             }
@@ -256,7 +259,12 @@ fn run(
     // Everything that can be checked without the devices is, before the
     // EAL starts: a refusal here is a config error (exit 2).
     let plan = match preflight(&cfg) {
-        Ok(p) => p,
+        Ok(p) => {
+            for w in &p.warnings {
+                tracing::warn!("{w}");
+            }
+            p
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::from(2);
@@ -340,6 +348,7 @@ fn run(
             for (_, p) in sw.live_ports() {
                 p.port.housekeeping();
             }
+            sw.pools.watch();
             last_housekeeping = Instant::now();
         }
         if duration.is_some_and(|d| started.elapsed().as_secs_f64() >= d) {
@@ -354,6 +363,18 @@ fn run(
         }
     }
     drop(metrics);
+    // Captures still running keep what they have.
+    let running: Vec<u64> = sw
+        .captures
+        .iter()
+        .filter(|c| c.running())
+        .map(|c| c.id)
+        .collect();
+    for id in running {
+        if let Err(e) = sw.stop_capture(id) {
+            tracing::error!("capture {id}: {e:#}");
+        }
+    }
     sw.stop();
     println!(
         "pmdswitch stopping after {:.1} s; final counters:",

@@ -26,7 +26,12 @@ fn start(
          [[port]]\nname = \"idle1\"\ndevargs = \"net_null110,no-rx=1\"\n\
          [[port]]\nname = \"busy2\"\ndevargs = \"net_pcap111,rx_pcap={i},infinite_rx=1\"\n\
          [[port]]\nname = \"idle2\"\ndevargs = \"net_null111,no-rx=1\"\n\
-         [[xconnect]]\nfrom = \"busy1\"\nto = \"idle1\"\n[[xconnect]]\nfrom = \"busy2\"\nto = \"idle2\"\n",
+         [[xconnect]]\nfrom = \"busy1\"\nto = \"idle1\"\n[[xconnect]]\nfrom = \"busy2\"\nto = \"idle2\"\n\
+         [datapath]\nflows = [{udp1:?}, {udp2:?}]\n",
+        // Above the cross-connects: the traffic (UDP) goes through
+        // extraction and the caches, not the in_port-only simple match.
+        udp1 = "priority=40000,udp,in_port=1,nw_dst=10.1.0.1,actions=output:2",
+        udp2 = "priority=40000,udp,in_port=3,nw_dst=10.1.0.1,actions=output:4",
         i = input.display()
     );
     let cfg = config(dir, &sock, &body);
@@ -94,6 +99,17 @@ fn rebalancing_by_measured_load_splits_the_busy_queues() {
         sent(v, "idle1") > sent(&before, "idle1") + 100_000
             && sent(v, "idle2") > sent(&before, "idle2") + 100_000
     });
+    let st = sw.ctl_ok(&["pmd-stats-show"]).unwrap();
+    let hits = |k: &str| -> u64 {
+        st["pmds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[k].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(hits("simple_match_hits"), 0, "{st}");
+    assert!(hits("emc_hits") + hits("megaflow_hits") > 0, "{st}");
     let (code, out, _) = sw.stop();
     assert_eq!(code, 0);
     assert_mempools_balanced(&out);
@@ -123,8 +139,9 @@ fn auto_load_balance_moves_a_queue_off_the_overloaded_pmd() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_ne!(pmd_of(&rxq, "busy1"), pmd_of(&rxq, "busy2"), "{rxq:#}");
-    let (code, _, _) = sw.stop();
+    let (code, out, _) = sw.stop();
     assert_eq!(code, 0);
+    assert_mempools_balanced(&out);
 }
 
 #[test]
@@ -147,6 +164,7 @@ fn a_pinned_queue_stays_put_and_isolates_its_pmd() {
     );
     assert_eq!(p0[0]["port"], "busy1");
     assert_eq!(p0[0]["pinned"], true);
-    let (code, _, _) = sw.stop();
+    let (code, out, _) = sw.stop();
     assert_eq!(code, 0);
+    assert_mempools_balanced(&out);
 }

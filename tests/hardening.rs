@@ -291,7 +291,9 @@ fn no_client_can_stall_the_control_plane() {
     let mut rtts: Vec<Duration> = (0..10).map(|_| version_rtt(&sock)).collect();
     rtts.sort();
     assert!(rtts[5] < Duration::from_millis(100), "{rtts:?}");
-    assert!(rtts[9] < Duration::from_millis(500), "{rtts:?}");
+    // The slowest may meet a busy CPU (tests and PMDs share two cores
+    // here); before, one request waited for every idle client (~30 s).
+    assert!(rtts[9] < Duration::from_secs(2), "{rtts:?}");
     let body = scrape(metrics);
     assert!(body.contains("pmdswitch_port_rx_packets_total"), "{body}");
 
@@ -410,4 +412,245 @@ fn metrics_parse_with_prometheus_own_parser() {
     assert!(!stdout.contains("SAMPLES 0"), "{stdout}");
     let (code, _, err) = sw.stop();
     assert_eq!(code, 0, "{err}");
+}
+
+/// A pool too small for its ports' rings and an `infinite_rx` trace: said
+/// at start, and the exhaustion is counted and logged, not silent.
+#[test]
+fn mempool_exhaustion_is_counted_and_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, sock) = (dir.path().join("in.pcap"), dir.path().join("ctl"));
+    write_pcap(&input, &numbered_frames(1000));
+    let body = format!(
+        "[[port]]\nname = \"src\"\ndevargs = \"net_pcap167,rx_pcap={},infinite_rx=1\"\n\
+         [[port]]\nname = \"sink\"\ndevargs = \"net_null167,no-rx=1\"\n\
+         [datapath]\nflows = [\"in_port=1,actions=output:2\"]\n",
+        input.display()
+    );
+    let cfg = config(dir.path(), &sock, &body);
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("mbufs = 4096", "mbufs = 1024");
+    std::fs::write(&cfg, text).unwrap();
+    let sw = Running::start(&cfg, &sock);
+    let t0 = Instant::now();
+    let pools = loop {
+        let pools = sw.ctl_ok(&["mempool-show"]).unwrap();
+        if pools[0]["exhausted_episodes"].as_u64() > Some(0) {
+            break pools;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{pools:#}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(pools[0]["exhausted_ms"].as_u64().is_some(), "{pools:#}");
+    let p = sw.ctl_ok(&["port-show", "src"]).unwrap();
+    assert!(
+        p[0]["mempool_exhausted_episodes"].as_u64() > Some(0),
+        "{p:#}"
+    );
+    let (_, _, err) = sw.stop();
+    assert!(err.contains("cannot fit"), "no start-up warning: {err}");
+    assert_eq!(err.matches("mempool exhausted").count(), 1, "{err}");
+}
+
+/// Captures: the file is never written through a link, the count reported
+/// is what the file holds, a capture ends when its client goes or its port
+/// goes, and `capture-status` lists them.
+#[test]
+fn captures_follow_their_client_and_port_and_never_follow_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sw, sock, _) = start(dir.path(), 168, "");
+    flowing(&sw, "sink", 10_000);
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let out = dir.path().join("cap.pcap");
+    std::os::unix::fs::symlink(&victim, &out).unwrap();
+    let o = ok(
+        &sock,
+        &[
+            "capture",
+            "src",
+            "--count",
+            "50",
+            "--file",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!out.symlink_metadata().unwrap().file_type().is_symlink());
+    let written: usize = o
+        .split(": ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{o}"));
+    assert_eq!(read_pcap(&out).len(), written, "{o}");
+
+    // Started, then never asked about again: its client is gone.
+    let f2 = dir.path().join("forever.pcap");
+    let r = ok_json(
+        &sock,
+        &[
+            "capture-start",
+            "src",
+            "1000000000",
+            "rx",
+            f2.to_str().unwrap(),
+        ],
+    );
+    let id = r["id"].as_u64().unwrap();
+    let t0 = Instant::now();
+    loop {
+        let list = sw.ctl_ok(&["capture-status"]).unwrap();
+        let c = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone();
+        if c["running"] == false {
+            assert!(c["ended"].as_str().unwrap().contains("client"), "{c}");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{c}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(f2.exists());
+
+    // A capture of a port that is removed ends; the next port in its slot
+    // is not captured.
+    let f3 = dir.path().join("sink.pcap");
+    let r = ok_json(
+        &sock,
+        &[
+            "capture-start",
+            "sink",
+            "1000000000",
+            "tx",
+            f3.to_str().unwrap(),
+        ],
+    );
+    let id = r["id"].as_u64().unwrap().to_string();
+    ok(&sock, &["del-port", "sink"]);
+    let s = ok_json(&sock, &["capture-status", &id]);
+    assert_eq!(s["done"], true, "{s}");
+    assert!(s["ended"].as_str().unwrap().contains("removed"), "{s}");
+    let n = read_pcap(&f3).len();
+    ok(
+        &sock,
+        &[
+            "add-port",
+            "sink2",
+            "devargs=net_null169,no-rx=1",
+            "ofport=2",
+        ],
+    );
+    flowing(&sw, "sink2", 10_000);
+    assert_eq!(read_pcap(&f3).len(), n);
+    let (code, _, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
+}
+
+/// 64-byte UDP frames to 10.1.0.1, numbered from 0 (the number at byte 42).
+fn small_numbered_frames(n: usize) -> Vec<Vec<u8>> {
+    numbered_frames(1)
+        .into_iter()
+        .cycle()
+        .take(n)
+        .enumerate()
+        .map(|(i, mut f)| {
+            f.resize(64, 0);
+            f[16..18].copy_from_slice(&50u16.to_be_bytes());
+            f[36..38].copy_from_slice(&30u16.to_be_bytes());
+            f[38..40].copy_from_slice(&30u16.to_be_bytes());
+            f[42..46].copy_from_slice(&(i as u32).to_be_bytes());
+            f
+        })
+        .collect()
+}
+
+/// Moving the PMD threads between cores, and from one PMD to two and back,
+/// while a numbered trace flows through a rule that needs extraction and the
+/// caches (an L3/L4 match): every frame leaves, once, in order; no mbuf is
+/// left behind.
+#[test]
+fn pmd_moves_lose_and_reorder_nothing_through_the_caches() {
+    let ncpu = std::thread::available_parallelism().unwrap().get();
+    if ncpu < 2 {
+        skipped("needs two cores");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output, sock) = (
+        dir.path().join("in.pcap"),
+        dir.path().join("out.pcap"),
+        dir.path().join("ctl"),
+    );
+    const N: usize = 400_000;
+    write_pcap(&input, &small_numbered_frames(N));
+    let body = format!(
+        "[[port]]\nname = \"src\"\ndevargs = \"net_pcap170,rx_pcap={}\"\ntxq = 1\n\
+         [[port]]\nname = \"sink\"\ndevargs = \"net_pcap171,tx_pcap={}\"\ntxq = 1\n\
+         [datapath]\nflows = [\"priority=10,udp,nw_dst=10.1.0.1,tp_dst=30,actions=output:2\", \"priority=0,actions=drop\"]\n",
+        input.display(),
+        output.display()
+    );
+    let cfg = config(dir.path(), &sock, &body);
+    let sw = Running::start(&cfg, &sock);
+    // The device's count: PMD counters start again at each move.
+    let rx = |sw: &Running| {
+        sw.ctl_ok(&["port-show", "src"]).unwrap()[0]["device"]["rx_packets"]
+            .as_u64()
+            .unwrap()
+    };
+    let last = ncpu - 1;
+    let moves = [
+        "cores=0".to_string(),
+        format!("cores=0,{last}"),
+        format!("cores={last}"),
+        format!("cores={last},0"),
+    ];
+    let mut moved_mid_stream = 0;
+    let (mut simple, mut cached) = (0, 0);
+    let t0 = Instant::now();
+    for m in moves.iter().cycle() {
+        let before = rx(&sw);
+        if before >= N as u64 {
+            break;
+        }
+        // PMD counters start again at each move: add them up before it.
+        let stats = sw.ctl_ok(&["pmd-stats-show"]).unwrap();
+        for p in stats["pmds"].as_array().unwrap() {
+            simple += p["simple_match_hits"].as_u64().unwrap();
+            cached += p["emc_hits"].as_u64().unwrap() + p["megaflow_hits"].as_u64().unwrap();
+        }
+        ok(&sock, &["pmd-set", m]);
+        let _ = sw.ctl_ok(&["pmd-rxq-rebalance"]);
+        if rx(&sw) > before && before > 0 {
+            moved_mid_stream += 1;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the trace never ended"
+        );
+    }
+    assert!(
+        moved_mid_stream >= 1,
+        "only {moved_mid_stream} moves happened while the trace flowed"
+    );
+    // The rule needs the parsed packet: no simple match, cache hits only.
+    assert_eq!(simple, 0);
+    assert!(cached > 0);
+
+    let (code, out, err) = sw.stop();
+    assert_eq!(code, 0, "{err}");
+    assert_mempools_balanced(&out);
+    let got: Vec<usize> = read_pcap(&output).iter().map(|f| frame_number(f)).collect();
+    let first_bad = got.iter().enumerate().find(|(i, n)| *i != **n);
+    assert!(
+        got.len() == N && first_bad.is_none(),
+        "{} of {N} frames out; first out of place: {first_bad:?}",
+        got.len()
+    );
 }

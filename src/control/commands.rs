@@ -49,7 +49,7 @@ commands! {
     "dump-flows", "[--subtables]", "installed megaflows per PMD (match, packets, bytes, used, actions), or each PMD's classifier subtables" => dump_flows;
     "dump-rules", "", "rules with their counters" => |sw, a| none(a).unwrap_or_else(|| dump_rules(sw));
     "capture-start", "PORT COUNT rx|tx|both FILE", "copy packets from the fast path into a pcap (pmdswitch ctl capture wraps it)" => capture_start;
-    "capture-status", "ID", "how far a capture got" => |sw, a| capture_report(sw, a, false);
+    "capture-status", "[ID]", "one capture, or every capture" => |sw, a| if a.is_empty() { capture_list(sw) } else { capture_report(sw, a, false) };
     "capture-stop", "ID", "end a capture" => |sw, a| capture_report(sw, a, true);
     "subtable-lookup-prio-set", "scalar|avx2|avx512 PRIO", "the available dpcls lookup with the highest priority runs" => super::simd::lookup_prio_set;
     "subtable-lookup-info-get", "", "dpcls lookup variants: priority, whether this CPU runs it, which is in use" => super::simd::lookup_info_get;
@@ -190,6 +190,7 @@ fn capture_report(sw: &mut Switch, args: &[String], stop: bool) -> Reply {
     let Some(id) = args.first().and_then(|a| a.parse::<u64>().ok()) else {
         return usage(name);
     };
+    sw.touch_capture(id);
     if stop {
         if let Err(e) = sw.stop_capture(id) {
             return Reply::err(format!("capture-stop: {e:#}"));
@@ -198,16 +199,20 @@ fn capture_report(sw: &mut Switch, args: &[String], stop: bool) -> Reply {
     sw.pump_captures();
     match sw.captures.iter().find(|c| c.id == id) {
         Some(c) => {
-            let done = c.written + c.missed >= c.wanted || stop;
+            let why = c
+                .ended
+                .as_deref()
+                .map(|w| format!(" (ended: {w})"))
+                .unwrap_or_default();
             Reply::ok(
                 format!(
-                    "capture {id}: {} of {} written to {}, {} missed\n",
+                    "capture {id}: {} of {} written to {}, {} missed{why}\n",
                     c.written,
                     c.wanted,
                     c.path.display(),
                     c.missed
                 ),
-                json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": done, "file": c.path }),
+                json!({ "id": id, "written": c.written, "wanted": c.wanted, "missed": c.missed, "done": !c.running(), "ended": c.ended, "file": c.path }),
             )
         }
         None => Reply::err(format!("no capture {id}")),
@@ -285,6 +290,27 @@ fn dump_rules(sw: &mut Switch) -> Reply {
     }
 }
 
+/// Every capture, running or ended.
+fn capture_list(sw: &Switch) -> Reply {
+    let mut t = String::new();
+    let mut data = Vec::new();
+    for c in &sw.captures {
+        let state = if c.running() { "running" } else { "ended" };
+        let _ = writeln!(
+            t,
+            "capture {}: port {} {state}, {} of {} written to {}, {} missed",
+            c.id,
+            c.port_name,
+            c.written,
+            c.wanted,
+            c.path.display(),
+            c.missed
+        );
+        data.push(json!({ "id": c.id, "port": c.port_name, "running": c.running(), "written": c.written, "wanted": c.wanted, "missed": c.missed, "ended": c.ended, "file": c.path }));
+    }
+    Reply::ok(t, json!(data))
+}
+
 /// The most packets one capture may ask for.
 const MAX_CAPTURE: u64 = 1_000_000_000;
 
@@ -324,7 +350,7 @@ fn capture_start(sw: &mut Switch, args: &[String]) -> Reply {
 /// Builds a port from `NAME key=value...`, with the keys and checks of a
 /// `[[port]]` table in the config file. Numbers are numbers, a
 /// comma-separated `disable_features` is a list, the rest are strings.
-fn parse_port(args: &[String]) -> Result<crate::config::PortConfig, String> {
+pub fn parse_port(args: &[String]) -> Result<crate::config::PortConfig, String> {
     let (name, kvs) = args
         .split_first()
         .ok_or("usage: add-port NAME key=value...")?;
@@ -579,6 +605,16 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             t,
             "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd} (over MTU: {mtud})"
         );
+        let pool = sw.pools.of_user(&p.name);
+        let (episodes, exhausted_ms) = pool.map_or((0, 0), |e| {
+            (e.exhausted_episodes, e.exhausted_time().as_millis() as u64)
+        });
+        if episodes > 0 {
+            let _ = writeln!(
+                t,
+                "  its mempool ran out {episodes} times, {exhausted_ms} ms in all: nothing received meanwhile"
+            );
+        }
         let _ = writeln!(
             t,
             "  device: rx {} tx {} rx_missed {} rx_errors {} tx_errors {} rx_nombuf {}",
@@ -600,6 +636,8 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             "tx_dropped": txd,
             "tx_mtu_dropped": mtud,
             "device": dev,
+            "mempool_exhausted_episodes": episodes,
+            "mempool_exhausted_ms": exhausted_ms,
         }));
     }
     Reply::ok(t, json!(data))
@@ -674,6 +712,17 @@ pub fn mempool_show(sw: &Switch) -> Reply {
             e.baseline_in_use,
             e.users.join(", ")
         );
+        let exhausted_ms = e.exhausted_time().as_millis() as u64;
+        let _ = writeln!(
+            t,
+            "  exhausted: {} ({} episodes, {exhausted_ms} ms in all)",
+            if e.exhausted_since.is_some() {
+                "yes"
+            } else {
+                "no"
+            },
+            e.exhausted_episodes,
+        );
         data.push(json!({
             "name": p.name(),
             "socket": p.socket(),
@@ -684,6 +733,9 @@ pub fn mempool_show(sw: &Switch) -> Reply {
             "in_use": p.in_use(),
             "baseline_in_use": e.baseline_in_use,
             "ports": e.users,
+            "exhausted": e.exhausted_since.is_some(),
+            "exhausted_episodes": e.exhausted_episodes,
+            "exhausted_ms": exhausted_ms,
         }));
     }
     Reply::ok(t, json!(data))

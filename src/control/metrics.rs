@@ -213,6 +213,22 @@ pub fn render(sw: &Switch) -> String {
         "gauge",
         pools,
     );
+    let exhausted: Vec<_> = sw
+        .pools
+        .entries()
+        .map(|e| {
+            (
+                format!("pool=\"{}\"", label(e.pool.name())),
+                e.exhausted_episodes as f64,
+            )
+        })
+        .collect();
+    metric(
+        "mempool_exhausted_total",
+        "Times the pool ran out of mbufs (its ports received nothing meanwhile).",
+        "counter",
+        exhausted,
+    );
     t
 }
 

@@ -4,6 +4,7 @@ use crate::dpdk::mempool::{buffer_size_for_mtu, data_room_for_mtu};
 use crate::dpdk::{DpdkError, Mempool};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// One pool and who uses it.
 #[derive(Debug)]
@@ -17,6 +18,23 @@ pub struct PoolEntry {
     /// Mbufs in use once its ports had started, before any traffic: rx
     /// rings hold buffers, so "no leak" means "back to this number".
     pub baseline_in_use: u32,
+    /// Since when it has been exhausted (None: it is not).
+    pub exhausted_since: Option<Instant>,
+    /// Times it ran out.
+    pub exhausted_episodes: u64,
+    /// Time spent exhausted, episodes that ended.
+    pub exhausted_before: Duration,
+}
+
+/// Fewer mbufs than one rx burst left: a port drawing from the pool
+/// receives nothing, and most drivers do not count that.
+const EXHAUSTED_BELOW: u32 = 32;
+
+impl PoolEntry {
+    /// Time spent exhausted, the running episode included.
+    pub fn exhausted_time(&self) -> Duration {
+        self.exhausted_before + self.exhausted_since.map_or(Duration::ZERO, |t| t.elapsed())
+    }
 }
 
 /// All pools of the switch.
@@ -58,6 +76,9 @@ impl MempoolRegistry {
                 mtu,
                 users: vec![user.to_owned()],
                 baseline_in_use: 0,
+                exhausted_since: None,
+                exhausted_episodes: 0,
+                exhausted_before: Duration::ZERO,
             },
         );
         Ok(pool)
@@ -75,6 +96,45 @@ impl MempoolRegistry {
         for e in self.pools.values_mut() {
             e.baseline_in_use = e.pool.in_use();
         }
+    }
+
+    /// Looks at every pool (the main loop calls this often): a pool that
+    /// ran out starts an episode, logged once with the ports it starves; one
+    /// that recovered ends it.
+    pub fn watch(&mut self) {
+        for e in self.pools.values_mut() {
+            let avail = e.pool.available();
+            match (avail < EXHAUSTED_BELOW, e.exhausted_since) {
+                (true, None) => {
+                    e.exhausted_since = Some(Instant::now());
+                    e.exhausted_episodes += 1;
+                    tracing::warn!(
+                        pool = e.pool.name(),
+                        mbufs = e.pool.count(),
+                        available = avail,
+                        ports = %e.users.join(","),
+                        "mempool exhausted: its ports cannot receive (raise [memory] mbufs)"
+                    );
+                }
+                (false, Some(t)) => {
+                    e.exhausted_before += t.elapsed();
+                    e.exhausted_since = None;
+                    tracing::info!(
+                        pool = e.pool.name(),
+                        after_ms = t.elapsed().as_millis() as u64,
+                        "mempool has buffers again"
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The pool port `user` draws from.
+    pub fn of_user(&self, user: &str) -> Option<&PoolEntry> {
+        self.pools
+            .values()
+            .find(|e| e.users.iter().any(|u| u == user))
     }
 
     /// Every pool.

@@ -117,23 +117,47 @@ impl Taps {
     }
 }
 
-/// A pcap file being written.
+/// A pcap file being written: to a new file beside its final name, renamed
+/// over it by [`PcapWriter::finish`], so that nothing at the final name (a
+/// link, say) is ever followed or written through.
 pub struct PcapWriter {
     out: std::io::BufWriter<std::fs::File>,
+    tmp: std::path::PathBuf,
 }
 
 impl PcapWriter {
-    /// Creates `path` with a pcap header (Ethernet, microsecond stamps).
+    /// Starts the file for `path` with a pcap header (Ethernet, microsecond
+    /// stamps).
     pub fn create(path: &std::path::Path) -> std::io::Result<PcapWriter> {
         use std::io::Write;
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let name = path
+            .file_name()
+            .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.tmp", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        // create_new is O_CREAT|O_EXCL: it fails on anything already there,
+        // a link included.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let mut out = std::io::BufWriter::new(file);
         out.write_all(&0xa1b2c3d4u32.to_le_bytes())?;
         out.write_all(&2u16.to_le_bytes())?;
         out.write_all(&4u16.to_le_bytes())?;
         out.write_all(&[0; 8])?;
         out.write_all(&(SNAPLEN as u32).to_le_bytes())?;
         out.write_all(&1u32.to_le_bytes())?;
-        Ok(PcapWriter { out })
+        Ok(PcapWriter { out, tmp })
+    }
+
+    /// Flushes the file and puts it at `path`.
+    pub fn finish(mut self, path: &std::path::Path) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out.flush()?;
+        std::fs::rename(&self.tmp, path)
     }
 
     /// Appends one packet.
@@ -147,10 +171,11 @@ impl PcapWriter {
         self.out.write_all(&c.orig_len.to_le_bytes())?;
         self.out.write_all(&c.data)
     }
+}
 
-    /// Flushes to disk.
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        use std::io::Write;
-        self.out.flush()
+impl Drop for PcapWriter {
+    fn drop(&mut self) {
+        // Not finished: the partial file goes (finish renamed it otherwise).
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }

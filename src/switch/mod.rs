@@ -1,6 +1,7 @@
 //! The running switch: brings EAL, mempools, ports and PMDs up in order and
 //! takes them down in reverse, so that no mbuf is in flight when a port or a
 //! pool goes away.
+mod capture;
 mod preflight;
 mod reconfig;
 
@@ -16,7 +17,7 @@ use crate::ofproto::normal::{MacTable, PortSet};
 use crate::ofproto::table::Rule;
 use crate::ofproto::xlate::Ofproto;
 use crate::pmd::assign::RxqLoad;
-use crate::pmd::capture::{PcapWriter, Taps};
+use crate::pmd::capture::Taps;
 use crate::pmd::load::LoadTracker;
 use crate::pmd::stats::PmdSnapshot;
 use crate::pmd::stats::MAX_PORTS;
@@ -28,6 +29,7 @@ pub type PmdHandle = crate::pmd::PmdHandle<DatapathUpdate>;
 pub type PmdCommand = crate::pmd::PmdCommand<DatapathUpdate>;
 use crate::topology::Topology;
 use anyhow::{anyhow, bail, Context};
+pub use capture::CaptureJob;
 pub use preflight::{preflight, Plan};
 pub use reconfig::{PortChange, ReloadReport};
 use std::collections::BTreeSet;
@@ -65,23 +67,6 @@ pub struct Balance {
     pub runs: u64,
     /// Queues moved by them.
     pub moves: u64,
-}
-
-/// A capture being written to a pcap file.
-pub struct CaptureJob {
-    /// Its id for `capture-status`.
-    pub id: u64,
-    /// Port slot.
-    pub port: usize,
-    /// Packets asked for.
-    pub wanted: u64,
-    /// Packets written.
-    pub written: u64,
-    /// Copies the fast path skipped (queue busy or full).
-    pub missed: u64,
-    writer: Option<PcapWriter>,
-    /// The file.
-    pub path: PathBuf,
 }
 
 /// What a reassignment did.
@@ -351,6 +336,7 @@ impl Switch {
             cores,
             main_core,
             rules: loaded_rules,
+            warnings: _,
         } = plan;
         let args = eal_args(cfg, main_core);
         tracing::info!(?args, pmd_cores = ?cores, "initialising DPDK");
@@ -608,6 +594,8 @@ impl Switch {
         entry.port.stop();
         self.pools.remove_user(&entry.name);
         drop(entry);
+        // A capture follows its port, not the slot the next port may take.
+        self.end_captures_of(slot);
         tracing::info!(port = name, slot, "port removed");
         Ok(())
     }
@@ -855,80 +843,6 @@ impl Switch {
                 None
             }
         }
-    }
-
-    /// Starts capturing `count` packets of port `name` (directions `dirs`)
-    /// into the pcap file `path`; returns the capture's id.
-    pub fn start_capture(
-        &mut self,
-        name: &str,
-        dirs: u8,
-        count: u64,
-        path: PathBuf,
-    ) -> anyhow::Result<u64> {
-        let port = self
-            .port_index(name)
-            .ok_or_else(|| anyhow!("no port named {name:?}"))?;
-        if count == 0 {
-            bail!("the count must be at least 1");
-        }
-        if self
-            .captures
-            .iter()
-            .any(|c| c.port == port && c.writer.is_some())
-        {
-            bail!("port {name} is already being captured");
-        }
-        let writer =
-            PcapWriter::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        let id = self.captures.iter().map(|c| c.id).max().unwrap_or(0) + 1;
-        self.taps.arm(port, dirs, count);
-        self.captures.push(CaptureJob {
-            id,
-            port,
-            wanted: count,
-            written: 0,
-            missed: 0,
-            writer: Some(writer),
-            path,
-        });
-        Ok(id)
-    }
-
-    /// Moves captured packets into their files; finishes complete captures.
-    /// Called by the main loop.
-    pub fn pump_captures(&mut self) {
-        for job in self.captures.iter_mut().filter(|j| j.writer.is_some()) {
-            let (pkts, missed) = self.taps.drain(job.port);
-            job.missed = missed;
-            let w = job.writer.as_mut().expect("filtered");
-            for p in &pkts {
-                if let Err(e) = w.write(p) {
-                    tracing::error!(file = %job.path.display(), "capture: {e}");
-                    break;
-                }
-                job.written += 1;
-            }
-            if job.written + job.missed >= job.wanted {
-                self.taps.disarm(job.port);
-                let _ = w.flush();
-                job.writer = None;
-            }
-        }
-    }
-
-    /// Ends a capture early, keeping what was written.
-    pub fn stop_capture(&mut self, id: u64) -> anyhow::Result<()> {
-        let job = self
-            .captures
-            .iter_mut()
-            .find(|j| j.id == id)
-            .ok_or_else(|| anyhow!("no capture {id}"))?;
-        self.taps.disarm(job.port);
-        if let Some(mut w) = job.writer.take() {
-            w.flush()?;
-        }
-        Ok(())
     }
 
     /// Changes the PMD loop settings on every PMD.

@@ -24,6 +24,8 @@ pub struct Plan {
     pub main_core: usize,
     /// The rules the configuration installs, each with where it came from.
     pub rules: Vec<(String, String)>,
+    /// What may go wrong though the config is valid (logged at start).
+    pub warnings: Vec<String>,
 }
 
 /// Runs every check that does not need the devices.
@@ -37,12 +39,14 @@ pub fn preflight(cfg: &Config) -> anyhow::Result<Plan> {
     check_hugepages(cfg, &hugepage_bytes())?;
     crate::control::server::check_socket_path(&cfg.control.socket)
         .map_err(|e| anyhow::anyhow!("config: control.socket: {e:#}"))?;
+    let warnings = pool_warnings(cfg);
     Ok(Plan {
         allowed,
         topology,
         cores,
         main_core,
         rules,
+        warnings,
     })
 }
 
@@ -78,6 +82,58 @@ fn check_port_files(cfg: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Packets in a classic pcap file (None: not one, or unreadable).
+fn pcap_packets(path: &Path) -> Option<u64> {
+    let data = std::fs::read(path).ok()?;
+    let magic = data.get(..4)?;
+    let le = match magic {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
+        _ => return None,
+    };
+    let (mut at, mut n) = (24usize, 0u64);
+    while let Some(h) = data.get(at..at + 16) {
+        let b = [h[8], h[9], h[10], h[11]];
+        let len = if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        };
+        at += 16 + len as usize;
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Pools that the ports' rx rings plus the traces `infinite_rx` ports hold
+/// may not fit in: their ports would receive nothing once it runs out.
+fn pool_warnings(cfg: &Config) -> Vec<String> {
+    let mut need: std::collections::BTreeMap<u32, (u64, Vec<&str>)> = Default::default();
+    for p in &cfg.ports {
+        let e = need.entry(data_room_for_mtu(p.mtu as u32)).or_default();
+        e.0 += p.rxq as u64 * p.rx_desc as u64;
+        if p.devargs.contains("infinite_rx=1") {
+            let trace = p
+                .devargs
+                .split(',')
+                .find_map(|kv| kv.trim().strip_prefix("rx_pcap="))
+                .and_then(|f| pcap_packets(Path::new(f)));
+            e.0 += trace.unwrap_or(0);
+        }
+        e.1.push(&p.name);
+    }
+    need.into_iter()
+        .filter(|(_, (n, _))| *n > cfg.memory.mbufs as u64)
+        .map(|(room, (n, ports))| {
+            format!(
+                "the pool of ports {} (data room {room}) has {} mbufs: their rx rings and infinite_rx traces need up to {n}, which cannot fit; raise [memory] mbufs",
+                ports.join(","),
+                cfg.memory.mbufs
+            )
+        })
+        .collect()
 }
 
 /// Hugepage memory this process may use, in bytes: `socket_mem` when set,
@@ -160,6 +216,30 @@ mod tests {
         let small = cfg("[eal]\nsocket_mem = \"64\"\n");
         let e = check_hugepages(&small, &Some(6 << 30)).unwrap_err();
         assert!(e.to_string().contains("socket_mem"), "{e}");
+    }
+
+    #[test]
+    fn pools_too_small_for_rings_and_traces_are_warned_of() {
+        let dir = tempfile::tempdir().unwrap();
+        let pcap = dir.path().join("t.pcap");
+        let mut b = vec![0xd4, 0xc3, 0xb2, 0xa1];
+        b.extend_from_slice(&[0; 20]);
+        for _ in 0..3000 {
+            b.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        }
+        std::fs::write(&pcap, b).unwrap();
+        assert_eq!(pcap_packets(&pcap), Some(3000));
+        let port = format!("net_pcap0,rx_pcap={},infinite_rx=1", pcap.display());
+        let c = cfg(&format!(
+            "[[port]]\nname = \"t\"\ndevargs = \"{port}\"\n[memory]\nmbufs = 2048"
+        ));
+        let w = pool_warnings(&c);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("cannot fit") && w[0].contains("5048"),
+            "{w:?}"
+        );
+        assert!(pool_warnings(&cfg("")).is_empty());
     }
 
     #[test]

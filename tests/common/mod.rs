@@ -26,6 +26,30 @@ pub fn unique(tag: &str) -> String {
     )
 }
 
+/// Whether `PMDSWITCH_SKIP_OVS=1` asks to skip the tests that need OVS (any
+/// other value, `0` included, does not).
+pub fn skip_ovs_asked() -> bool {
+    std::env::var("PMDSWITCH_SKIP_OVS").is_ok_and(|v| v == "1")
+}
+
+/// Says that the running test is skipped and why: `SKIPPED` on stdout, and
+/// a line in the file `PMDSWITCH_SKIP_LOG` names (scripts/test.sh counts
+/// those, since cargo hides a passing test's output).
+pub fn skipped(why: &str) {
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    println!("SKIPPED {test}: {why}");
+    if let Some(log) = std::env::var_os("PMDSWITCH_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{} {test}: {why}", env!("CARGO_CRATE_NAME"));
+        }
+    }
+}
+
 /// Hugepages must be reserved for DPDK tests; the test scripts do it.
 pub fn require_hugepages() {
     let info = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();

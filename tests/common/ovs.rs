@@ -58,8 +58,8 @@ pub fn require(vswitchd: &[&str]) -> Option<String> {
         return found.map(|s| s.to_string());
     }
     let why = format!("OVS is missing: {}", missing.join(", "));
-    if std::env::var("PMDSWITCH_SKIP_OVS").is_ok_and(|v| v == "1") {
-        println!("SKIPPED (PMDSWITCH_SKIP_OVS=1): {why}");
+    if super::skip_ovs_asked() {
+        super::skipped(&format!("PMDSWITCH_SKIP_OVS=1: {why}"));
         return None;
     }
     panic!(
