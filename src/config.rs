@@ -807,6 +807,54 @@ mod tests {
     }
 
     #[test]
+    fn openflow_targets_and_datapath_ids_are_checked() {
+        let of = |body: &str| Config::parse(&format!("{GOOD}\n[openflow]\n{body}\n"));
+        let c = of(
+            r#"listen = ["punix:/run/br0.mgmt", "ptcp:6653:127.0.0.1", "ptcp:6634"]
+datapath_id = "0x00000000000000a1""#,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_of_listen(&c.openflow.listen[1]),
+            Ok(OfListen::Tcp("127.0.0.1:6653".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_of_listen(&c.openflow.listen[2]),
+            Ok(OfListen::Tcp("0.0.0.0:6634".parse().unwrap()))
+        );
+        assert_eq!(parse_dpid("0x00000000000000a1"), Ok(0xa1));
+        for (body, field, why) in [
+            (
+                r#"listen = ["tcp:1.2.3.4:6653"]"#,
+                "openflow.listen[0]",
+                "not punix",
+            ),
+            (r#"listen = ["punix:"]"#, "openflow.listen[0]", "no path"),
+            (
+                r#"listen = ["ptcp:70000"]"#,
+                "openflow.listen[0]",
+                "TCP port",
+            ),
+            (
+                r#"listen = ["ptcp:6653:nowhere"]"#,
+                "openflow.listen[0]",
+                "IP address",
+            ),
+            (
+                r#"datapath_id = "0xfffffffffffffffff""#,
+                "openflow.datapath_id",
+                "16 hex",
+            ),
+            (r#"datapath_id = "zz""#, "openflow.datapath_id", "hex"),
+        ] {
+            let e = of(body).unwrap_err();
+            assert_eq!(e.field, field, "{body}: {e}");
+            assert!(e.reason.contains(why), "{body}: {e}");
+        }
+        assert!(of("controllers = []").is_err(), "unknown keys are refused");
+    }
+
+    #[test]
     fn cpu_masks() {
         assert_eq!(parse_cpu_mask("0x6").unwrap(), vec![1, 2]);
         assert_eq!(parse_cpu_mask("10").unwrap(), vec![4]);
