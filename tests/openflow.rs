@@ -471,3 +471,63 @@ fn silent_and_garbage_peers_delay_nobody() {
     assert_eq!(code, 0);
     assert!(err.contains("dropped"), "{err}");
 }
+
+/// Waits until `file` contains every one of `want`.
+fn wait_for_text(file: &Path, want: &[&str]) -> String {
+    let t0 = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        if want.iter().all(|w| text.contains(w)) {
+            return text;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "{want:?} not in\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ovs_ofctl_monitor_hears_of_ports_added_and_deleted() {
+    if !ovs_ofctl_or_skip("ovs_ofctl_monitor_hears_of_ports_added_and_deleted") {
+        return;
+    }
+    let b = start(150);
+    // What it prints goes to stdout or stderr depending on the build: both
+    // into one file.
+    let out = b._dir.path().join("monitor.out");
+    let log = std::fs::File::create(&out).unwrap();
+    // Line-buffered: its output goes to a file.
+    let mut monitor = Command::new("stdbuf")
+        .args(["-oL", "ovs-ofctl", "-O", "OpenFlow13", "monitor"])
+        // Its own unixctl socket goes there, not to /var/run/openvswitch.
+        .env("OVS_RUNDIR", b._dir.path())
+        .arg(format!("unix:{}", b.mgmt.display()))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    // Let it connect and the channel take note of the ports.
+    std::thread::sleep(Duration::from_millis(1500));
+    ok(
+        &b.sw.ctl,
+        &[
+            "add-port",
+            "sink3",
+            "devargs=net_null155,no-rx=1",
+            "ofport=9",
+        ],
+    );
+    let text = wait_for_text(&out, &["OFPT_PORT_STATUS", "ADD: 9(sink3)"]);
+    ok(&b.sw.ctl, &["del-port", "sink3"]);
+    let text2 = wait_for_text(&out, &["DEL: 9(sink3)"]);
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    assert!(
+        !text.contains("sink1"),
+        "no news about ports that did not change: {text2}"
+    );
+    let mut sw = b.sw;
+    sw.assert_alive();
+}

@@ -25,6 +25,20 @@ const HELLO_WAIT: Duration = Duration::from_secs(5);
 const PROBE_AFTER: Duration = Duration::from_secs(15);
 /// Protocol errors a peer may cause before it is dropped.
 const MAX_ERRORS: u32 = 100;
+/// How often the ports are compared with what the peer was last told
+/// (PORT_STATUS for ports added, deleted or changed).
+const PORT_CHECK: Duration = Duration::from_secs(1);
+
+/// The asynchronous messages OpenFlow 1.3 enables by default: for a master
+/// or equal peer, packet-ins for a miss or an action, every port status and
+/// flow removal; for a slave, port status only.
+fn default_async() -> AsyncConfig {
+    AsyncConfig {
+        packet_in_mask: [0x3, 0],
+        port_status_mask: [0x7, 0x7],
+        flow_removed_mask: [0xf, 0],
+    }
+}
 
 struct Conn<'a> {
     id: u64,
@@ -33,6 +47,8 @@ struct Conn<'a> {
     config: SwitchConfig,
     async_config: AsyncConfig,
     errors: u32,
+    /// The ports as the peer last heard of them.
+    ports: Option<Vec<Port>>,
 }
 
 fn other(msg: String) -> io::Error {
@@ -60,8 +76,9 @@ pub fn serve(c: &mut Client, ask: &Asker<Switch>, ch: &Channel) -> io::Result<()
             flags: consts::config::FRAG_NORMAL,
             miss_send_len: 128,
         },
-        async_config: AsyncConfig::default(),
+        async_config: default_async(),
         errors: 0,
+        ports: None,
     };
     let r = conn.run(c);
     ch.leave(id);
@@ -84,7 +101,15 @@ impl Conn<'_> {
         let mut negotiated = false;
         let mut heard = Instant::now();
         let mut probed: Option<Instant> = None;
+        let mut ports_checked = Instant::now();
         loop {
+            if negotiated && ports_checked.elapsed() >= PORT_CHECK {
+                ports_checked = Instant::now();
+                let out = self.port_changes();
+                if !out.is_empty() {
+                    c.write_reply(&out)?;
+                }
+            }
             let Some(bytes) = c.read_some(Duration::from_millis(500))? else {
                 if !negotiated && start.elapsed() > HELLO_WAIT {
                     return Err(other("no HELLO within 5 s".into()));
@@ -144,6 +169,49 @@ impl Conn<'_> {
             "HELLO failed: peer offers no OpenFlow 1.3 (version {:#x}, type {})",
             h.version, h.typ
         )))
+    }
+
+    /// PORT_STATUS for every port added, deleted or changed since the last
+    /// look (the first look only takes note), if the peer's role wants them.
+    fn port_changes(&mut self) -> Vec<u8> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let asked = self.ask.ask(Box::new(move |sw: &mut Switch| {
+            let _ = tx.send(stats::port_descs(sw));
+            Vec::new()
+        }));
+        let (Some(_), Ok(now)) = (asked, rx.try_recv()) else {
+            return Vec::new();
+        };
+        let Some(before) = self.ports.replace(now.clone()) else {
+            return Vec::new();
+        };
+        let slave = usize::from(self.ch.role(self.id) == role::SLAVE);
+        let wanted = self.async_config.port_status_mask[slave];
+        let mut out = Vec::new();
+        let mut tell = |reason: u8, desc: &Port| {
+            if wanted & (1 << reason) != 0 {
+                out.extend(encode(
+                    &Message::PortStatus(PortStatus {
+                        reason,
+                        desc: desc.clone(),
+                    }),
+                    0,
+                ));
+            }
+        };
+        for p in &now {
+            match before.iter().find(|b| b.port_no == p.port_no) {
+                None => tell(consts::port_reason::ADD, p),
+                Some(b) if b != p => tell(consts::port_reason::MODIFY, p),
+                Some(_) => {}
+            }
+        }
+        for b in &before {
+            if !now.iter().any(|p| p.port_no == b.port_no) {
+                tell(consts::port_reason::DELETE, b);
+            }
+        }
+        out
     }
 
     /// Runs `job` on the main loop; an empty reply when it has stopped.

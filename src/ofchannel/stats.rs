@@ -58,6 +58,11 @@ fn flow_stats(r: &Rule) -> FlowStats {
     }
 }
 
+/// Every port's description, as PORT_DESC and PORT_STATUS give it.
+pub fn port_descs(sw: &Switch) -> Vec<Port> {
+    sw.port_infos().iter().map(port_desc).collect()
+}
+
 fn port_desc(p: &PortInfo) -> Port {
     let kbps = p.speed_mbps.saturating_mul(1000);
     let curr = match p.speed_mbps {
@@ -244,7 +249,7 @@ pub fn multipart(
             }
             R::PortStats(ports)
         }
-        Q::PortDesc => R::PortDesc(sw.port_infos().iter().map(port_desc).collect()),
+        Q::PortDesc => R::PortDesc(port_descs(sw)),
         // No groups exist until GROUP_MOD is built.
         Q::Group(_) => R::Group(Vec::new()),
         Q::GroupDesc => R::GroupDesc(Vec::new()),
