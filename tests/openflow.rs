@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 struct Bench {
     sw: Running,
     mgmt: PathBuf,
+    /// The ptcp listener's port on 127.0.0.1.
+    tcp: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -30,11 +32,18 @@ fn start(tag: u32) -> Bench {
         dir.path().join("br0.mgmt"),
     );
     write_pcap(&input, &numbered_frames(64));
+    // A free port: bound, then let go for the switch to take.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let body = format!(
         "[[port]]\nname = \"src\"\ndevargs = \"net_pcap{tag},rx_pcap={},infinite_rx=1\"\n\
          [[port]]\nname = \"sink1\"\ndevargs = \"net_null{tag},no-rx=1\"\n\
          [[port]]\nname = \"sink2\"\ndevargs = \"net_null{},no-rx=1\"\n\
-         [openflow]\nlisten = [\"punix:{}\"]\ndatapath_id = \"0x00000000000000a1\"\n",
+         [openflow]\nlisten = [\"punix:{}\", \"ptcp:{tcp}:127.0.0.1\"]\n\
+         datapath_id = \"0x00000000000000a1\"\n",
         input.display(),
         tag + 1,
         mgmt.display()
@@ -44,6 +53,7 @@ fn start(tag: u32) -> Bench {
     Bench {
         sw,
         mgmt,
+        tcp,
         _dir: dir,
     }
 }
@@ -104,6 +114,13 @@ fn ovs_ofctl_adds_modifies_deletes_and_reads_rules_and_counters() {
 
     let show = ofctl_ok(m, "show", &[]);
     assert!(show.contains("dpid:00000000000000a1"), "{show}");
+    // The same over TCP.
+    let o = Command::new("timeout")
+        .args(["20", "ovs-ofctl", "-O", "OpenFlow13", "show"])
+        .arg(format!("tcp:127.0.0.1:{}", b.tcp))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), show);
     for p in ["1(src)", "2(sink1)", "3(sink2)"] {
         assert!(show.contains(p), "{p} in {show}");
     }
