@@ -114,6 +114,12 @@ impl OpenFlowServer {
                     Server::spawn("openflow", listener, limits, asker.clone(), handler.clone())?
                 }
                 OfListen::Tcp(addr) => {
+                    if !addr.ip().is_loopback() {
+                        tracing::warn!(
+                            %addr,
+                            "OpenFlow listens beyond loopback: anyone who reaches it can change the rules"
+                        );
+                    }
                     let listener = std::net::TcpListener::bind(addr)
                         .with_context(|| format!("openflow: binding {addr}"))?;
                     Server::spawn("openflow", listener, limits, asker.clone(), handler.clone())?
