@@ -4,7 +4,9 @@ use super::{actions, matching, Refusal};
 use crate::ofproto::table::{Rule, Selector};
 use crate::ofproto::{Action, FlowMod, Match};
 use crate::switch::Switch;
-use openflow::consts::error::{bad_request, flow_mod_failed, BAD_REQUEST, FLOW_MOD_FAILED};
+use openflow::consts::error::{
+    bad_action, bad_request, flow_mod_failed, BAD_ACTION, BAD_REQUEST, FLOW_MOD_FAILED,
+};
 use openflow::consts::{flow_mod_command as cmd, flow_mod_flags as flag, group, port, table};
 use std::sync::Arc;
 
@@ -105,7 +107,25 @@ pub fn translate(fm: &openflow::FlowMod) -> Result<Change, Refusal> {
     )?;
     filter.priority = fm.priority;
     filter.strict = matches!(fm.command, cmd::MODIFY_STRICT | cmd::DELETE_STRICT);
-    let acts = || actions::from_instructions(fm.table_id, &fm.instructions);
+    let m = filter.m;
+    let acts = || {
+        let acts = actions::from_instructions(fm.table_id, &fm.instructions)?;
+        // A SET_FIELD needs the field's prerequisites in the match, as OVS
+        // checks (set_field:10.0.0.1->ip_dst on a rule that is not `ip`).
+        for i in &fm.instructions {
+            let openflow::Instruction::ApplyActions(list) = i else {
+                continue;
+            };
+            for a in list {
+                if let openflow::Action::SetField(o) | openflow::Action::NxRegLoad2(o) = a {
+                    if !matching::prerequisites_met(o.field, &m) {
+                        return Err(Refusal::new(BAD_ACTION, bad_action::MATCH_INCONSISTENT));
+                    }
+                }
+            }
+        }
+        Ok(acts)
+    };
     Ok(match fm.command {
         cmd::ADD => Change::Add(FlowMod {
             table: fm.table_id,

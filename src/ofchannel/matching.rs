@@ -105,6 +105,14 @@ fn prerequisites(f: O) -> &'static [(K, &'static [u128])] {
     }
 }
 
+/// Whether `m` pins what OpenFlow requires before `f` may be matched or
+/// set (an IPv4 address needs eth_type 0x0800, a TCP port ip_proto 6 ...).
+pub fn prerequisites_met(f: O, m: &Match) -> bool {
+    prerequisites(f)
+        .iter()
+        .all(|(k, allowed)| m.mask.get(*k) == k.full_mask() && allowed.contains(&m.key.get(*k)))
+}
+
 fn refuse(code: u16) -> Refusal {
     Refusal::new(BAD_MATCH, code)
 }
@@ -133,11 +141,8 @@ pub fn from_oxm(m: &OxmMatch) -> Result<Match, Refusal> {
         }
     }
     for o in &m.fields {
-        for (k, allowed) in prerequisites(o.field) {
-            let exact = out.mask.get(*k) == k.full_mask();
-            if !exact || !allowed.contains(&out.key.get(*k)) {
-                return Err(refuse(bad_match::BAD_PREREQ));
-            }
+        if !prerequisites_met(o.field, &out) {
+            return Err(refuse(bad_match::BAD_PREREQ));
         }
         if o.field == O::VlanPcp && m.get(O::VlanVid).is_some_and(|v| v.value == 0) {
             return Err(refuse(bad_match::BAD_PREREQ));

@@ -225,6 +225,10 @@ fn flow_mods_are_checked() {
     );
     assert_eq!(with(|m| m.flags = 1), failed(flow_mod_failed::BAD_FLAGS));
     assert_eq!(
+        with(|m| { m.instructions = apply(vec![OfAction::SetField(Oxm::exact(O::Ipv4Dst, 1))]) }),
+        Refusal::new(BAD_ACTION, bad_action::MATCH_INCONSISTENT)
+    );
+    assert_eq!(
         with(|m| m.buffer_id = 3),
         Refusal::new(BAD_REQUEST, bad_request::BUFFER_UNKNOWN)
     );
