@@ -30,6 +30,62 @@ pub struct Config {
     /// Static port-to-port forwarding: every packet received on `from` is sent to `to`.
     #[serde(default, rename = "xconnect")]
     pub xconnects: Vec<XconnectConfig>,
+    /// The OpenFlow channel.
+    #[serde(default)]
+    pub openflow: OpenFlowConfig,
+}
+
+/// The OpenFlow channel (`[openflow]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OpenFlowConfig {
+    /// Passive connections: `punix:PATH`, `ptcp:PORT[:IP]` (as OVS).
+    #[serde(default)]
+    pub listen: Vec<String>,
+    /// The datapath id, hex (`"0x1"`); by default from the first port's MAC.
+    pub datapath_id: Option<String>,
+}
+
+/// Where the OpenFlow channel listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfListen {
+    /// A unix socket at this path.
+    Unix(PathBuf),
+    /// A TCP port on an address (`0.0.0.0` when none is given, as OVS).
+    Tcp(std::net::SocketAddr),
+}
+
+/// Parses `punix:PATH` or `ptcp:PORT[:IP]`.
+pub fn parse_of_listen(s: &str) -> Result<OfListen, String> {
+    if let Some(path) = s.strip_prefix("punix:") {
+        if path.is_empty() {
+            return Err(format!("{s:?} names no path"));
+        }
+        return Ok(OfListen::Unix(PathBuf::from(path)));
+    }
+    if let Some(rest) = s.strip_prefix("ptcp:") {
+        let (port, ip) = rest.split_once(':').unwrap_or((rest, "0.0.0.0"));
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{s:?}: {port:?} is not a TCP port number"))?;
+        let ip: std::net::IpAddr = ip
+            .trim_matches(['[', ']'])
+            .parse()
+            .map_err(|_| format!("{s:?}: {ip:?} is not an IP address"))?;
+        return Ok(OfListen::Tcp(std::net::SocketAddr::new(ip, port)));
+    }
+    Err(format!(
+        "{s:?} is not punix:PATH or ptcp:PORT[:IP] (active connections are not supported yet)"
+    ))
+}
+
+/// Parses a datapath id: up to 16 hex digits, `0x` optional.
+pub fn parse_dpid(s: &str) -> Result<u64, String> {
+    let hex = s.trim_start_matches("0x");
+    if hex.is_empty() || hex.len() > 16 {
+        return Err(format!("{s:?} is not 1 to 16 hex digits"));
+    }
+    u64::from_str_radix(hex, 16).map_err(|_| format!("{s:?} is not a hex number"))
 }
 
 /// EAL settings.
@@ -507,6 +563,12 @@ impl Config {
                 format!("{:?} is not an octal mode like \"0600\"", self.control.mode),
             )
         })?;
+        for (i, l) in self.openflow.listen.iter().enumerate() {
+            parse_of_listen(l).map_err(|e| err(format!("openflow.listen[{i}]"), e))?;
+        }
+        if let Some(d) = &self.openflow.datapath_id {
+            parse_dpid(d).map_err(|e| err("openflow.datapath_id", e))?;
+        }
         if self.pmd.tx_flush_interval_us > 1_000_000 {
             return Err(err("pmd.tx_flush_interval_us", "at most 1000000 (1 s)"));
         }
@@ -844,6 +906,54 @@ mod tests {
             .collect();
         let e = Config::parse(&many).unwrap_err();
         assert_eq!(e.field, "port");
+    }
+
+    #[test]
+    fn openflow_targets_and_datapath_ids_are_checked() {
+        let of = |body: &str| Config::parse(&format!("{GOOD}\n[openflow]\n{body}\n"));
+        let c = of(
+            r#"listen = ["punix:/run/br0.mgmt", "ptcp:6653:127.0.0.1", "ptcp:6634"]
+datapath_id = "0x00000000000000a1""#,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_of_listen(&c.openflow.listen[1]),
+            Ok(OfListen::Tcp("127.0.0.1:6653".parse().unwrap()))
+        );
+        assert_eq!(
+            parse_of_listen(&c.openflow.listen[2]),
+            Ok(OfListen::Tcp("0.0.0.0:6634".parse().unwrap()))
+        );
+        assert_eq!(parse_dpid("0x00000000000000a1"), Ok(0xa1));
+        for (body, field, why) in [
+            (
+                r#"listen = ["tcp:1.2.3.4:6653"]"#,
+                "openflow.listen[0]",
+                "not punix",
+            ),
+            (r#"listen = ["punix:"]"#, "openflow.listen[0]", "no path"),
+            (
+                r#"listen = ["ptcp:70000"]"#,
+                "openflow.listen[0]",
+                "TCP port",
+            ),
+            (
+                r#"listen = ["ptcp:6653:nowhere"]"#,
+                "openflow.listen[0]",
+                "IP address",
+            ),
+            (
+                r#"datapath_id = "0xfffffffffffffffff""#,
+                "openflow.datapath_id",
+                "16 hex",
+            ),
+            (r#"datapath_id = "zz""#, "openflow.datapath_id", "hex"),
+        ] {
+            let e = of(body).unwrap_err();
+            assert_eq!(e.field, field, "{body}: {e}");
+            assert!(e.reason.contains(why), "{body}: {e}");
+        }
+        assert!(of("controllers = []").is_err(), "unknown keys are refused");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod datapath;
 pub mod dpdk;
 pub mod flow;
 pub mod netdev;
+pub mod ofchannel;
 pub mod ofproto;
 pub mod packet;
 pub mod pmd;

@@ -4,6 +4,7 @@ use pmdswitch::config::{default_ctl_socket, Config};
 use pmdswitch::control::{
     client, commands, metrics::MetricsServer, serve::Inbox, server::ControlServer, Request,
 };
+use pmdswitch::ofchannel::OpenFlowServer;
 use pmdswitch::switch::{preflight, Switch};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -291,6 +292,13 @@ fn run(
             return ExitCode::FAILURE;
         }
     };
+    let openflow = match OpenFlowServer::bind(&cfg.openflow, inbox.asker()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut sw = match Switch::start_planned(&cfg, plan) {
         Ok(mut s) => {
             s.log_setter = Some(Box::new(set_log));
@@ -375,6 +383,7 @@ fn run(
             tracing::error!("capture {id}: {e:#}");
         }
     }
+    drop(openflow);
     sw.stop();
     println!(
         "pmdswitch stopping after {:.1} s; final counters:",

@@ -229,6 +229,37 @@ impl Client {
         }
     }
 
+    /// Reads what the client sent next, waiting up to `idle`; `Ok(None)`
+    /// when nothing came in time. For connections that stay open and frame
+    /// their own messages (OpenFlow): the request deadline does not apply.
+    pub fn read_some(&mut self, idle: Duration) -> io::Result<Option<Vec<u8>>> {
+        if !self.buf.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.buf)));
+        }
+        let mut chunk = vec![0u8; 65536];
+        self.conn.read_timeout(idle)?;
+        match self.conn.read(&mut chunk) {
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the peer closed the connection",
+            )),
+            Ok(n) => {
+                chunk.truncate(n);
+                Ok(Some(chunk))
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes `reply` whole, or gives up at the write deadline.
     pub fn write_reply(&mut self, reply: &[u8]) -> io::Result<()> {
         let end = Instant::now() + self.limits.write_deadline;

@@ -239,10 +239,20 @@ impl Datapath {
         let mut removed = false;
         for id in ids {
             let f = self.dpcls.get(id).expect("listed");
-            match slow
-                .ofproto
-                .revalidate(&f.key, &f.mask, &f.value.actions, now)
-            {
+            let (verdict, rules) = slow.ofproto.revalidate_attributed(
+                &f.key,
+                &f.mask,
+                &f.value.actions,
+                &f.value.rules,
+                now,
+            );
+            if let (Some(rules), false) = (rules, verdict == Revalidate::Delete) {
+                // What it counted so far belongs to the rules it stood for.
+                let v = self.dpcls.value_mut(id).expect("listed");
+                v.push_stats();
+                v.rules = rules.into();
+            }
+            match verdict {
                 Revalidate::Keep => {}
                 Revalidate::Update(actions) => {
                     self.dpcls.value_mut(id).expect("listed").actions = actions;

@@ -52,6 +52,8 @@ pub struct Rule {
     pub m: Match,
     pub actions: Arc<[Action]>,
     pub stats: Arc<RuleStats>,
+    /// When it was added (a modify keeps it): OpenFlow's flow duration.
+    pub created: std::time::Instant,
 }
 
 impl std::fmt::Display for Rule {
@@ -453,6 +455,7 @@ impl Pipeline {
             },
             actions: fm.actions.clone().into(),
             stats: Arc::default(),
+            created: std::time::Instant::now(),
         });
         self.next_id += 1;
         self.generation += 1;
@@ -460,7 +463,8 @@ impl Pipeline {
         r
     }
 
-    fn select(&self, sel: &Selector) -> Vec<Arc<Rule>> {
+    /// The rules a selector picks.
+    pub fn select(&self, sel: &Selector) -> Vec<Arc<Rule>> {
         let m = Match {
             key: sel.m.key.masked(&sel.m.mask),
             mask: sel.m.mask,
@@ -493,7 +497,14 @@ impl Pipeline {
 
     /// Deletes the selected rules; returns them.
     pub fn delete(&mut self, sel: &Selector) -> Vec<Arc<Rule>> {
-        let victims = self.select(sel);
+        self.delete_if(sel, |_| true)
+    }
+
+    /// Deletes the selected rules that also pass `keep` (OpenFlow's
+    /// out_port filter); returns them.
+    pub fn delete_if(&mut self, sel: &Selector, keep: impl Fn(&Rule) -> bool) -> Vec<Arc<Rule>> {
+        let mut victims = self.select(sel);
+        victims.retain(|r| keep(r));
         for r in &victims {
             self.tables[usize::from(r.table)].remove(r);
         }
@@ -506,7 +517,18 @@ impl Pipeline {
     /// Replaces the actions of the selected rules (counters kept); returns
     /// how many were modified.
     pub fn modify(&mut self, sel: &Selector, actions: &[Action]) -> usize {
-        let victims = self.select(sel);
+        self.modify_if(sel, actions, |_| true)
+    }
+
+    /// Replaces the actions of the selected rules that pass `keep`.
+    pub fn modify_if(
+        &mut self,
+        sel: &Selector,
+        actions: &[Action],
+        keep: impl Fn(&Rule) -> bool,
+    ) -> usize {
+        let mut victims = self.select(sel);
+        victims.retain(|r| keep(r));
         let acts: Arc<[Action]> = actions.into();
         for r in &victims {
             let nr = Arc::new(Rule {
@@ -519,6 +541,7 @@ impl Pipeline {
                 m: r.m,
                 actions: acts.clone(),
                 stats: r.stats.clone(),
+                created: r.created,
             });
             self.tables[usize::from(r.table)].insert(nr);
         }

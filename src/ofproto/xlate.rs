@@ -170,6 +170,20 @@ impl Ofproto {
         actions: &[DpAction],
         now: u64,
     ) -> Revalidate {
+        self.revalidate_attributed(key, mask, actions, &[], now).0
+    }
+
+    /// As [`Ofproto::revalidate`], and also the rules the megaflow now
+    /// stands for when they are not `rules` (a rule added in front or
+    /// replaced): its counts must go to them from now on.
+    pub fn revalidate_attributed(
+        &self,
+        key: &FlowKey,
+        mask: &FlowKey,
+        actions: &[DpAction],
+        rules: &[Arc<Rule>],
+        now: u64,
+    ) -> (Revalidate, Option<Vec<Arc<Rule>>>) {
         let k = key.masked(mask);
         let x = self.translate(&k, now);
         // The new translation may only depend on bits the megaflow pins.
@@ -179,12 +193,18 @@ impl Ofproto {
             .zip(mask.words.iter())
             .any(|(n, o)| n & !o != 0)
         {
-            return Revalidate::Delete;
+            return (Revalidate::Delete, None);
         }
+        let same_rules = x.rules.len() == rules.len()
+            && x.rules
+                .iter()
+                .zip(rules)
+                .all(|(a, b)| Arc::ptr_eq(&a.stats, &b.stats));
+        let new_rules = (!same_rules).then_some(x.rules);
         if *x.actions == *actions {
-            Revalidate::Keep
+            (Revalidate::Keep, new_rules)
         } else {
-            Revalidate::Update(x.actions)
+            (Revalidate::Update(x.actions), new_rules)
         }
     }
 }

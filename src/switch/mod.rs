@@ -14,7 +14,7 @@ use crate::netdev::mempools::MempoolRegistry;
 use crate::netdev::vhost::VhostPort;
 use crate::netdev::{Port, RxPoll, TxSend};
 use crate::ofproto::normal::{MacTable, PortSet};
-use crate::ofproto::table::Rule;
+use crate::ofproto::table::{Rule, Selector};
 use crate::ofproto::xlate::Ofproto;
 use crate::pmd::assign::RxqLoad;
 use crate::pmd::capture::Taps;
@@ -54,6 +54,39 @@ pub struct PortEntry {
     pub rxq_affinity: Vec<(u16, usize)>,
     /// How it was opened.
     pub config: PortConfig,
+}
+
+/// A port as OpenFlow describes it (PORT_DESC, PORT_STATS).
+#[derive(Debug, Clone)]
+pub struct PortInfo {
+    /// Its name.
+    pub name: String,
+    /// Its OpenFlow number.
+    pub ofport: u32,
+    /// Its Ethernet address (zero when it has none, as vhost-user).
+    pub mac: [u8; 6],
+    /// Whether the link is up.
+    pub link_up: bool,
+    /// Link speed in Mbps (0 when unknown).
+    pub speed_mbps: u32,
+    /// Packets the PMDs received from it.
+    pub rx_packets: u64,
+    /// Packets the PMDs sent on it.
+    pub tx_packets: u64,
+    /// Packets the PMDs could not send on it.
+    pub tx_dropped: u64,
+    /// The device's own counters.
+    pub device: crate::dpdk::ethdev::PortStats,
+}
+
+/// Whether `r` outputs to `port` (any rule when `port` is None), OpenFlow's
+/// out_port filter.
+fn outputs_to(r: &Rule, port: Option<u32>) -> bool {
+    port.is_none_or(|p| {
+        r.actions
+            .iter()
+            .any(|a| matches!(a, crate::ofproto::Action::Output(o) if *o == p))
+    })
 }
 
 /// Rx queue placement state: the policy, measured loads, auto load balance.
@@ -648,13 +681,119 @@ impl Switch {
 
     /// Adds (or replaces) a rule given in ovs-ofctl syntax.
     pub fn add_flow(&mut self, text: &str) -> anyhow::Result<()> {
-        self.dp
+        let fm = crate::ofproto::parse::parse_flow(text).map_err(|e| anyhow!("{e}"))?;
+        self.add_rule(&fm, true)
+    }
+
+    /// Adds (or replaces) a rule. With `sync`, returns once every PMD has
+    /// revalidated; without, the PMDs pick the change up at the top of
+    /// their next loop and a later [`Switch::sync_datapath`] (OpenFlow's
+    /// BARRIER) waits for it.
+    pub fn add_rule(&mut self, fm: &crate::ofproto::FlowMod, sync: bool) -> anyhow::Result<()> {
+        self.dp.lock().ofproto.pipeline.add(fm);
+        self.rules_changed(sync)
+    }
+
+    /// Replaces the actions of the rules `sel` picks (and, with `out_port`,
+    /// only those that output there); returns how many.
+    pub fn modify_rules(
+        &mut self,
+        sel: &Selector,
+        out_port: Option<u32>,
+        actions: &[crate::ofproto::Action],
+        sync: bool,
+    ) -> anyhow::Result<usize> {
+        let n = self
+            .dp
             .lock()
             .ofproto
-            .add_flow(text)
-            .map_err(|e| anyhow!("{e}"))?;
+            .pipeline
+            .modify_if(sel, actions, |r| outputs_to(r, out_port));
+        if n > 0 {
+            self.rules_changed(sync)?;
+        }
+        Ok(n)
+    }
+
+    /// Deletes the rules `sel` picks (and, with `out_port`, only those that
+    /// output there); returns them.
+    pub fn delete_rules(
+        &mut self,
+        sel: &Selector,
+        out_port: Option<u32>,
+        sync: bool,
+    ) -> anyhow::Result<Vec<Arc<Rule>>> {
+        let gone = self
+            .dp
+            .lock()
+            .ofproto
+            .pipeline
+            .delete_if(sel, |r| outputs_to(r, out_port));
+        self.rules_changed(sync)?;
+        Ok(gone)
+    }
+
+    /// The rules `sel` picks (every rule without one), with counters
+    /// brought up to date from the megaflows, and `out_port` filtered.
+    pub fn rules(
+        &mut self,
+        sel: Option<&Selector>,
+        out_port: Option<u32>,
+    ) -> anyhow::Result<Vec<Arc<Rule>>> {
+        let mut v = self.dump_rules()?;
+        if let Some(sel) = sel {
+            let picked: std::collections::HashSet<u64> = self
+                .dp
+                .lock()
+                .ofproto
+                .pipeline
+                .select(sel)
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            v.retain(|r| picked.contains(&r.id));
+        }
+        v.retain(|r| outputs_to(r, out_port));
+        Ok(v)
+    }
+
+    fn rules_changed(&mut self, sync: bool) -> anyhow::Result<()> {
         self.rules_edited = true;
-        self.sync_datapath()
+        if sync {
+            self.sync_datapath()
+        } else {
+            self.dp.changed();
+            Ok(())
+        }
+    }
+
+    /// Every live port with its OpenFlow number, address, link and counters
+    /// (the PMDs' packets and drops, the device's bytes and errors).
+    pub fn port_infos(&self) -> Vec<PortInfo> {
+        self.live_ports()
+            .map(|(i, p)| {
+                let sum = |f: fn(&crate::pmd::stats::PortCounters) -> u64| -> u64 {
+                    self.pmds.iter().map(|pmd| f(&pmd.stats.ports[i])).sum()
+                };
+                let det = p.port.details();
+                let mut mac = [0u8; 6];
+                let text = det["mac"].as_str().unwrap_or("");
+                for (b, h) in mac.iter_mut().zip(text.split(':')) {
+                    *b = u8::from_str_radix(h, 16).unwrap_or(0);
+                }
+                PortInfo {
+                    name: p.name.clone(),
+                    ofport: p.ofport,
+                    mac,
+                    link_up: det["link"]["up"].as_bool().unwrap_or(false),
+                    speed_mbps: det["link"]["speed_mbps"].as_u64().unwrap_or(0) as u32,
+                    rx_packets: sum(|c| c.rx.get()),
+                    tx_packets: sum(|c| c.tx.get()),
+                    tx_dropped: sum(|c| c.tx_dropped.get()),
+                    device: p.port.stats(),
+                }
+            })
+            .collect()
     }
 
     /// Deletes the rules matching `text` (strictly: same match and priority).
@@ -667,8 +806,7 @@ impl Switch {
             .del_flows(text, strict)
             .map_err(|e| anyhow!("{e}"))?
             .len();
-        self.rules_edited = true;
-        self.sync_datapath()?;
+        self.rules_changed(true)?;
         Ok(n)
     }
 

@@ -39,6 +39,12 @@ pub fn preflight(cfg: &Config) -> anyhow::Result<Plan> {
     check_hugepages(cfg, &hugepage_bytes())?;
     crate::control::server::check_socket_path(&cfg.control.socket)
         .map_err(|e| anyhow::anyhow!("config: control.socket: {e:#}"))?;
+    for (i, l) in cfg.openflow.listen.iter().enumerate() {
+        if let Ok(crate::config::OfListen::Unix(p)) = crate::config::parse_of_listen(l) {
+            crate::control::server::check_socket_path(&p)
+                .map_err(|e| anyhow::anyhow!("config: openflow.listen[{i}]: {e:#}"))?;
+        }
+    }
     let warnings = pool_warnings(cfg);
     Ok(Plan {
         allowed,

@@ -228,6 +228,7 @@ impl Switch {
             ("eal", cur.eal == new.eal),
             ("memory", cur.memory == new.memory),
             ("control", cur.control == new.control),
+            ("openflow", cur.openflow == new.openflow),
             (
                 "datapath.smc_entries",
                 cur.datapath.smc_entries == new.datapath.smc_entries,
