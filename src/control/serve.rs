@@ -195,16 +195,23 @@ impl Client {
     /// for the next call.
     pub fn read_until(&mut self, delim: &[u8]) -> io::Result<Vec<u8>> {
         let mut chunk = [0u8; 4096];
+        let too_long = |max: usize| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("request longer than {max} bytes"),
+            )
+        };
         loop {
-            if let Some(i) = self.buf.windows(delim.len()).position(|w| w == delim) {
+            let found = self.buf.windows(delim.len()).position(|w| w == delim);
+            // Wherever the reads happened to split it, a request is judged
+            // by its own length.
+            let len = found.map_or(self.buf.len(), |i| i + delim.len());
+            if len > self.limits.max_request {
+                return Err(too_long(self.limits.max_request));
+            }
+            if let Some(i) = found {
                 let rest = self.buf.split_off(i + delim.len());
                 return Ok(std::mem::replace(&mut self.buf, rest));
-            }
-            if self.buf.len() > self.limits.max_request {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("request longer than {} bytes", self.limits.max_request),
-                ));
             }
             let left = self
                 .deadline
@@ -403,6 +410,34 @@ mod tests {
         )
         .unwrap();
         (s, inbox, path)
+    }
+
+    #[test]
+    fn a_request_over_the_limit_is_refused_however_the_reads_split_it() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let limits = Limits {
+            max_request: 16,
+            ..Limits::default()
+        };
+        let mut c = Client {
+            conn: Box::new(b),
+            deadline: Instant::now() + Duration::from_secs(5),
+            limits,
+            buf: Vec::new(),
+        };
+        // 17 bytes and the newline in one read: no read ever sees the
+        // buffer over the limit before the newline.
+        a.write_all(b"0123456789abcdefg\nok\n").unwrap();
+        let e = c.read_until(b"\n").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        // At the limit is fine.
+        let mut c = Client {
+            conn: Box::new(a.try_clone().unwrap()),
+            deadline: Instant::now() + Duration::from_secs(5),
+            limits,
+            buf: b"0123456789abcde\n".to_vec(),
+        };
+        assert_eq!(c.read_until(b"\n").unwrap().len(), 16);
     }
 
     fn call(path: &std::path::Path, req: &[u8]) -> String {
