@@ -5,7 +5,8 @@
 //! dispatchers), the only code allowed `unsafe` (the `unsafe_code` lint
 //! enforces it); `packet` and `flow` are pure packet code;
 //! `netdev` holds port types; `pmd` the polling threads; `control` the
-//! control socket; `switch` ties them together.
+//! control socket; `switch` ties them together behind one API that every
+//! front-end calls; `run` is the main thread of `pmdswitch run`.
 pub mod cache;
 pub mod config;
 pub mod control;
@@ -18,6 +19,7 @@ pub mod ofchannel;
 pub mod ofproto;
 pub mod packet;
 pub mod pmd;
+pub mod run;
 pub mod simd;
 pub mod switch;
 pub mod topology;

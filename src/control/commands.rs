@@ -170,7 +170,7 @@ fn xconnect(sw: &mut Switch, args: &[String], add: bool) -> Reply {
 }
 
 fn log_level(sw: &mut Switch, args: &[String]) -> Reply {
-    match (args, &sw.log_setter) {
+    match (args, sw.log_setter()) {
         ([spec], Some(set)) => match set(spec) {
             Ok(()) => Reply::ok(format!("log filter: {spec}\n"), json!(spec)),
             Err(e) => Reply::err(format!("log-level: {spec:?}: {e}")),
@@ -197,7 +197,7 @@ fn capture_report(sw: &mut Switch, args: &[String], stop: bool) -> Reply {
         }
     }
     sw.pump_captures();
-    match sw.captures.iter().find(|c| c.id == id) {
+    match sw.captures().iter().find(|c| c.id == id) {
         Some(c) => {
             let why = c
                 .ended
@@ -294,7 +294,7 @@ fn dump_rules(sw: &mut Switch) -> Reply {
 fn capture_list(sw: &Switch) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    for c in &sw.captures {
+    for c in sw.captures() {
         let state = if c.running() { "running" } else { "ended" };
         let _ = writeln!(
             t,
@@ -394,7 +394,7 @@ pub(super) fn pct(part: u64, whole: u64) -> f64 {
 pub fn pmd_stats_show(sw: &Switch) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    for (p, s) in sw.pmds.iter().zip(sw.pmd_snapshots()) {
+    for (p, s) in sw.pmds().iter().zip(sw.pmd_snapshots()) {
         let (rx, busy, idle, sleep) = (s.rx_packets, s.busy_cycles, s.idle_cycles, s.sleep_cycles);
         let total = busy + idle + sleep;
         let per = |c: u64| if rx == 0 { 0.0 } else { c as f64 / rx as f64 };
@@ -402,7 +402,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             .iter()
             .map(|r| (r.name().to_string(), json!(s.drops[*r as usize])))
             .collect();
-        let numa = sw.topology.node_of(p.stats.core).unwrap_or(-1);
+        let numa = sw.topology().node_of(p.stats.core).unwrap_or(-1);
         let _ = writeln!(t, "pmd thread numa_id {numa} core {}:", p.stats.core);
         let _ = writeln!(t, "  packets received: {rx}");
         let _ = writeln!(t, "  packets sent: {}", s.tx_packets);
@@ -438,7 +438,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
         let _ = writeln!(
             t,
             "  sleep time: {:.0} us ({:.2}%)",
-            sleep as f64 * 1e6 / sw.tsc_hz.max(1) as f64,
+            sleep as f64 * 1e6 / sw.tsc_hz().max(1) as f64,
             pct(sleep, total)
         );
         let _ = writeln!(t, "  avg cycles per packet: {:.2}", per(total));
@@ -461,12 +461,12 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
             "idle_cycles": idle,
             "processing_cycles": busy,
             "sleep_cycles": sleep,
-            "sleep_us": sleep as f64 * 1e6 / sw.tsc_hz.max(1) as f64,
+            "sleep_us": sleep as f64 * 1e6 / sw.tsc_hz().max(1) as f64,
             "avg_cycles_per_packet": per(total),
             "avg_processing_cycles_per_packet": per(busy),
         }));
     }
-    Reply::ok(t, json!({ "tsc_hz": sw.tsc_hz, "pmds": data }))
+    Reply::ok(t, json!({ "tsc_hz": sw.tsc_hz(), "pmds": data }))
 }
 
 /// `pmd-set key=value...`: changes the PMD loop settings on every PMD.
@@ -474,7 +474,7 @@ fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
     if args.is_empty() {
         return usage("pmd-set");
     }
-    let mut s = sw.settings;
+    let mut s = sw.settings();
     let mut cores = None;
     for kv in args {
         let Some((k, v)) = kv.split_once('=') else {
@@ -516,13 +516,16 @@ fn pmd_set(sw: &mut Switch, args: &[String]) -> Reply {
         Ok(()) => Reply::ok(
             format!(
                 "tx_flush_interval_us={} max_sleep_us={} stage_cycles={} cores={:?}\n",
-                s.tx_flush_interval_us, s.max_sleep_us, s.stage_cycles as u8, sw.cores
+                s.tx_flush_interval_us,
+                s.max_sleep_us,
+                s.stage_cycles as u8,
+                sw.cores()
             ),
             json!({
                 "tx_flush_interval_us": s.tx_flush_interval_us,
                 "max_sleep_us": s.max_sleep_us,
                 "stage_cycles": s.stage_cycles,
-                "cores": sw.cores,
+                "cores": sw.cores(),
             }),
         ),
         Err(e) => Reply::err(format!("pmd-set: {e:#}")),
@@ -537,24 +540,22 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
         if only.is_some_and(|o| o != i) {
             continue;
         }
-        let sum = |f: fn(&crate::pmd::stats::PortCounters) -> u64| -> u64 {
-            sw.pmds.iter().map(|pmd| f(&pmd.stats.ports[i])).sum()
-        };
+        let sum = |f| sw.port_counter(i, f);
         let (rx, tx, txd, mtud) = (
             sum(|c| c.rx.get()),
             sum(|c| c.tx.get()),
             sum(|c| c.tx_dropped.get()),
             sum(|c| c.tx_mtu_dropped.get()),
         );
-        let dev = p.port.stats();
-        let det = p.port.details();
+        let dev = p.port().stats();
+        let det = p.port().details();
         let _ = writeln!(
             t,
             "port {} ({}): ofport {} type {}",
             i,
-            p.name,
-            p.ofport,
-            p.port.kind()
+            p.name(),
+            p.ofport(),
+            p.port().kind()
         );
         let _ = writeln!(
             t,
@@ -605,7 +606,7 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
             t,
             "  rx packets: {rx}  tx packets: {tx}  tx dropped: {txd} (over MTU: {mtud})"
         );
-        let pool = sw.pools.of_user(&p.name);
+        let pool = sw.pools().of_user(p.name());
         let (episodes, exhausted_ms) = pool.map_or((0, 0), |e| {
             (e.exhausted_episodes, e.exhausted_time().as_millis() as u64)
         });
@@ -627,9 +628,9 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
         );
         data.push(json!({
             "index": i,
-            "name": p.name,
-            "ofport": p.ofport,
-            "type": p.port.kind(),
+            "name": p.name(),
+            "ofport": p.ofport(),
+            "type": p.port().kind(),
             "details": det,
             "rx_packets": rx,
             "tx_packets": tx,
@@ -648,21 +649,17 @@ pub fn port_show(sw: &Switch, only: Option<usize>) -> Reply {
 pub fn pmd_rxq_show(sw: &Switch) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    let loads = &sw.balance.loads;
-    for (k, p) in sw.pmds.iter().enumerate() {
+    let loads = sw.balance().loads();
+    for (k, p) in sw.pmds().iter().enumerate() {
         let total = loads.pmd_cycles(k);
         let busy = loads.pmd_busy_pct(k);
-        let numa = sw.topology.node_of(p.stats.core).unwrap_or(-1);
+        let numa = sw.topology().node_of(p.stats.core).unwrap_or(-1);
         let _ = writeln!(t, "pmd thread numa_id {numa} core {}:", p.stats.core);
         let _ = writeln!(t, "  busy: {busy:.0} %");
         let mut qs = Vec::new();
         for q in &p.polls {
-            let name = sw.ports[q.port]
-                .as_ref()
-                .map_or("(removed)", |e| e.name.as_str());
-            let pinned = sw.ports[q.port]
-                .as_ref()
-                .is_some_and(|e| e.rxq_affinity.iter().any(|(qq, _)| *qq == q.queue));
+            let name = sw.port(q.port).map_or("(removed)", |e| e.name());
+            let pinned = sw.port(q.port).is_some_and(|e| e.is_pinned(q.queue));
             let usage = pct(loads.rxq_load((q.port, q.queue)), total);
             let _ = writeln!(
                 t,
@@ -674,21 +671,21 @@ pub fn pmd_rxq_show(sw: &Switch) -> Reply {
         }
         data.push(json!({ "core": p.stats.core, "numa": numa, "busy_pct": busy, "queues": qs }));
     }
-    let b = &sw.balance;
+    let b = sw.balance();
     let _ = writeln!(
         t,
         "rxq assignment: {}; auto load balance: {} (threshold {} %, improvement {} %, every {} s; {} runs moved {} queues)",
-        b.cfg.rxq_assign.name(),
-        if b.cfg.auto_lb { "on" } else { "off" },
-        b.cfg.auto_lb_load_threshold,
-        b.cfg.auto_lb_improvement_threshold,
-        b.cfg.auto_lb_interval_s,
-        b.runs,
-        b.moves
+        b.cfg().rxq_assign.name(),
+        if b.cfg().auto_lb { "on" } else { "off" },
+        b.cfg().auto_lb_load_threshold,
+        b.cfg().auto_lb_improvement_threshold,
+        b.cfg().auto_lb_interval_s,
+        b.runs(),
+        b.moves()
     );
     Reply::ok(
         t,
-        json!({ "pmds": data, "rxq_assign": b.cfg.rxq_assign.name(), "auto_lb": b.cfg.auto_lb, "auto_lb_runs": b.runs, "auto_lb_moves": b.moves }),
+        json!({ "pmds": data, "rxq_assign": b.cfg().rxq_assign.name(), "auto_lb": b.cfg().auto_lb, "auto_lb_runs": b.runs(), "auto_lb_moves": b.moves() }),
     )
 }
 
@@ -696,7 +693,7 @@ pub fn pmd_rxq_show(sw: &Switch) -> Reply {
 pub fn mempool_show(sw: &Switch) -> Reply {
     let mut t = String::new();
     let mut data = Vec::new();
-    for e in sw.pools.entries() {
+    for e in sw.pools().entries() {
         let p = &e.pool;
         let buf = crate::dpdk::mempool::buffer_size_for_mtu(e.mtu);
         let _ = writeln!(

@@ -93,8 +93,8 @@ pub fn render(sw: &Switch) -> String {
             .iter()
             .map(|(i, p)| {
                 (
-                    format!("port=\"{}\"", label(&p.name)),
-                    sw.pmds.iter().map(|m| f(&m.stats.ports[*i])).sum::<u64>() as f64,
+                    format!("port=\"{}\"", label(p.name())),
+                    sw.port_counter(*i, f) as f64,
                 )
             })
             .collect()
@@ -125,7 +125,7 @@ pub fn render(sw: &Switch) -> String {
     );
     let dev: Vec<_> = ports
         .iter()
-        .map(|(_, p)| (p.name.clone(), p.port.stats()))
+        .map(|(_, p)| (p.name().to_owned(), p.port().stats()))
         .collect();
     let dev_rows = |f: fn(&crate::dpdk::PortStats) -> u64| -> Vec<(String, f64)> {
         dev.iter()
@@ -152,7 +152,7 @@ pub fn render(sw: &Switch) -> String {
     );
     let snaps = sw.pmd_snapshots();
     let per_pmd = |f: fn(&crate::pmd::stats::PmdSnapshot) -> u64| -> Vec<(String, f64)> {
-        sw.pmds
+        sw.pmds()
             .iter()
             .zip(&snaps)
             .map(|(p, s)| (format!("core=\"{}\"", p.stats.core), f(s) as f64))
@@ -183,7 +183,7 @@ pub fn render(sw: &Switch) -> String {
         per_pmd(|s| s.sleep_cycles),
     );
     let mut drops = Vec::new();
-    for (p, s) in sw.pmds.iter().zip(&snaps) {
+    for (p, s) in sw.pmds().iter().zip(&snaps) {
         for &r in crate::pmd::stats::DropReason::ALL {
             drops.push((
                 format!("core=\"{}\",reason=\"{}\"", p.stats.core, r.name()),
@@ -198,7 +198,7 @@ pub fn render(sw: &Switch) -> String {
         drops,
     );
     let pools: Vec<_> = sw
-        .pools
+        .pools()
         .entries()
         .map(|e| {
             (
@@ -214,7 +214,7 @@ pub fn render(sw: &Switch) -> String {
         pools,
     );
     let exhausted: Vec<_> = sw
-        .pools
+        .pools()
         .entries()
         .map(|e| {
             (

@@ -18,14 +18,14 @@ pub fn pmd_perf_show(sw: &mut Switch) -> Reply {
     };
     let mut t = String::new();
     let mut data = Vec::new();
-    for (p, s) in sw.pmds.iter().zip(sw.pmd_snapshots()) {
+    for (p, s) in sw.pmds().iter().zip(sw.pmd_snapshots()) {
         let core = p.stats.core;
         let polls: u64 = s.burst_hist.iter().sum();
         let nonempty: u64 = s.burst_hist[1..].iter().sum();
         let per = |c: u64, n: u64| if n == 0 { 0.0 } else { c as f64 / n as f64 };
         let avg_batch = per(s.rx_packets, nonempty);
         let per_iter = per(s.busy_cycles + s.idle_cycles, s.iterations);
-        let numa = sw.topology.node_of(core).unwrap_or(-1);
+        let numa = sw.topology().node_of(core).unwrap_or(-1);
         let _ = writeln!(t, "pmd thread numa_id {numa} core {core}:");
         let _ = writeln!(
             t,
@@ -95,7 +95,7 @@ pub fn pmd_perf_show(sw: &mut Switch) -> Reply {
             "subtables": tj,
         }));
     }
-    let st = sw.settings;
+    let st = sw.settings();
     let _ = writeln!(
         t,
         "settings: tx_flush_interval_us={} max_sleep_us={} stage_cycles={}",

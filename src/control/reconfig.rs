@@ -65,8 +65,8 @@ pub fn port_set(sw: &mut Switch, args: &[String]) -> Reply {
 /// `reload [FILE]`: the file the switch started from unless one is named.
 pub fn reload(sw: &mut Switch, args: &[String]) -> Reply {
     let path = match args {
-        [] => match &sw.config_path {
-            Some(p) => p.clone(),
+        [] => match sw.config_path() {
+            Some(p) => p.to_path_buf(),
             None => return Reply::err("reload: the switch was not started from a file; name one"),
         },
         [p] => p.into(),

@@ -13,7 +13,7 @@ use std::time::Duration;
 /// The datapath id: the configured one, else the first port's MAC (as OVS
 /// takes the bridge's).
 pub fn datapath_id(sw: &Switch) -> u64 {
-    if let Some(d) = &sw.config.openflow.datapath_id {
+    if let Some(d) = &sw.config().openflow.datapath_id {
         if let Ok(d) = crate::config::parse_dpid(d) {
             return d;
         }
@@ -220,7 +220,7 @@ pub fn multipart(
         }
         Q::Table => {
             let mut active = vec![0u32; N_TABLES];
-            for r in sw.dp.lock().ofproto.pipeline.dump() {
+            for r in sw.installed_rules() {
                 active[usize::from(r.table)] += 1;
             }
             // Lookups are not counted per table yet: OVS-style figures
@@ -237,7 +237,7 @@ pub fn multipart(
             )
         }
         Q::PortStats(which) => {
-            let up = sw.started.elapsed();
+            let up = sw.started().elapsed();
             let ports: Vec<PortStats> = sw
                 .port_infos()
                 .iter()

@@ -41,6 +41,27 @@ impl CaptureJob {
 }
 
 impl Switch {
+    /// Every capture, running or ended.
+    pub fn captures(&self) -> &[CaptureJob] {
+        &self.captures
+    }
+
+    /// Ends every running capture, keeping what each has written (the
+    /// switch is stopping).
+    pub fn stop_all_captures(&mut self) {
+        let running: Vec<u64> = self
+            .captures
+            .iter()
+            .filter(|c| c.running())
+            .map(|c| c.id)
+            .collect();
+        for id in running {
+            if let Err(e) = self.stop_capture(id) {
+                tracing::error!("capture {id}: {e:#}");
+            }
+        }
+    }
+
     /// Starts copying up to `count` packets of port `name` (directions
     /// `dirs`) into the pcap file `path`; returns the capture's id. The file
     /// is written beside its final name and renamed there when the capture

@@ -2,7 +2,8 @@
 //! machine, the rules, the files ports read, the hugepage memory the pools
 //! need, the control socket's path. `check-config` runs the same checks,
 //! so a file it accepts is refused by `run` only for what needs the devices.
-use super::{allowed_cores, config_rules, install_rules, plan_cores};
+use super::placement::{allowed_cores, plan_cores};
+use super::rules::{config_rules, install_rules};
 use crate::config::{Config, PortType};
 use crate::dpdk::mempool::{buffer_size_for_mtu, data_room_for_mtu};
 use crate::ofproto::normal::PortSet;

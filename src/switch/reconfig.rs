@@ -3,8 +3,9 @@
 //! configuration file. Everything is checked before anything is applied; a
 //! step that fails at run time (a device refusing a setting) is undone where
 //! it can be and reported.
+use super::rules::{config_rules, install_rules};
 use super::PmdCommand;
-use super::{config_rules, install_rules, Switch};
+use super::Switch;
 use crate::config::{Config, PortConfig, PortType};
 use crate::datapath::DatapathUpdate;
 use crate::ofproto::normal::PortSet;
@@ -153,7 +154,7 @@ impl Switch {
         self.pools.remove_user(&e.name);
         let config = e.config.clone();
         drop(e.port);
-        match super::open_port(&config, n_pmds, &mut self.pools) {
+        match super::ports::open_port(&config, n_pmds, &mut self.pools) {
             Ok(port) => {
                 e.port = port;
                 self.ports[slot] = Some(e);
