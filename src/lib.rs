@@ -21,3 +21,4 @@ pub mod pmd;
 pub mod simd;
 pub mod switch;
 pub mod topology;
+pub mod unixctl;

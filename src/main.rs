@@ -6,6 +6,7 @@ use pmdswitch::control::{
 };
 use pmdswitch::ofchannel::OpenFlowServer;
 use pmdswitch::switch::{preflight, Switch};
+use pmdswitch::unixctl::AppctlServer;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -299,6 +300,19 @@ fn run(
             return ExitCode::FAILURE;
         }
     };
+    let appctl = match &cfg.control.appctl_rundir {
+        Some(dir) => {
+            let ctx = Arc::new(pmdswitch::unixctl::Context::new(&cfg.control.bridge, log));
+            match AppctlServer::bind(dir, ctx, inbox.asker(), term.clone()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("error: appctl: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
     let mut sw = match Switch::start_planned(&cfg, plan) {
         Ok(mut s) => {
             s.log_setter = Some(Box::new(set_log));
@@ -384,6 +398,7 @@ fn run(
         }
     }
     drop(openflow);
+    drop(appctl);
     sw.stop();
     println!(
         "pmdswitch stopping after {:.1} s; final counters:",
