@@ -232,6 +232,19 @@ pub struct ControlConfig {
     /// Address of the Prometheus text endpoint (`GET /metrics`), e.g.
     /// "127.0.0.1:9470"; none by default.
     pub metrics: Option<std::net::SocketAddr>,
+    /// Where to answer `ovs-appctl` as ovs-vswitchd would: the directory
+    /// of `ovs-vswitchd.pid` and `ovs-vswitchd.<pid>.ctl`, e.g.
+    /// "/var/run/openvswitch". None by default, so that pmdswitch never
+    /// takes an OVS's files unasked.
+    pub appctl_rundir: Option<PathBuf>,
+    /// The bridge's name, as `ovs-appctl fdb/show` and `ofproto/trace` name
+    /// it (default "br0").
+    #[serde(default = "default_bridge")]
+    pub bridge: String,
+}
+
+fn default_bridge() -> String {
+    "br0".into()
 }
 
 /// Where the control socket goes unless the config says otherwise.
@@ -249,6 +262,8 @@ impl Default for ControlConfig {
             socket: default_ctl_socket(),
             mode: default_ctl_mode(),
             metrics: None,
+            appctl_rundir: None,
+            bridge: default_bridge(),
         }
     }
 }

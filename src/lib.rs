@@ -23,3 +23,4 @@ pub mod run;
 pub mod simd;
 pub mod switch;
 pub mod topology;
+pub mod unixctl;

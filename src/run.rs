@@ -1,6 +1,6 @@
 //! `pmdswitch run`: the main thread from start to exit. It sets up the
 //! logger, checks the configuration, binds every front-end (control socket,
-//! OpenFlow listeners, metrics) before DPDK starts, starts the [`Switch`],
+//! OpenFlow listeners, `ovs-appctl` socket, metrics) before DPDK starts, starts the [`Switch`],
 //! then loops every 10 ms: commands from the front-ends, the once-a-second
 //! tick (auto load balance), captures, port housekeeping, the optional
 //! counter line. SIGINT, SIGTERM or `--duration` end the loop; the switch
@@ -10,6 +10,7 @@ use crate::control::{commands, metrics::MetricsServer, serve::Inbox, server::Con
 use crate::ofchannel::OpenFlowServer;
 use crate::pmd::stats::MAX_PORTS;
 use crate::switch::{preflight, LogSetter, Switch};
+use crate::unixctl::AppctlServer;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,6 +90,19 @@ pub fn run(opts: &RunOptions) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let appctl = match &cfg.control.appctl_rundir {
+        Some(dir) => {
+            let ctx = Arc::new(crate::unixctl::Context::new(&cfg.control.bridge, &opts.log));
+            match AppctlServer::bind(dir, ctx, inbox.asker(), term.clone()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("error: appctl: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
     let mut sw = match Switch::start_planned(&cfg, plan) {
         Ok(mut s) => {
             s.set_log_setter(set_log);
@@ -133,6 +147,7 @@ pub fn run(opts: &RunOptions) -> ExitCode {
     // Captures still running keep what they have.
     sw.stop_all_captures();
     drop(openflow);
+    drop(appctl);
     sw.stop();
     println!(
         "pmdswitch stopping after {:.1} s; final counters:",

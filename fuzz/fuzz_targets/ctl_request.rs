@@ -1,6 +1,7 @@
 //! Fuzzes what a control client sends before it reaches the switch: the
 //! request line (JSON), and the argument parsers of the commands that take
-//! lists, numbers and port tables. Any input gets a value or an error.
+//! lists, numbers and port tables, and the `ovs-appctl` front-end's
+//! JSON-RPC framing and decoding. Any input gets a value or an error.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,8 +9,15 @@ use pmdswitch::config::{parse_affinity, parse_cpu_mask, MAX_CORES};
 use pmdswitch::control::commands::parse_port;
 use pmdswitch::control::reconfig::parse_core_list;
 use pmdswitch::control::Request;
+use pmdswitch::unixctl::jsonrpc;
 
 fuzz_target!(|data: &[u8]| {
+    let mut rest = data;
+    while let Ok(Some(end)) = jsonrpc::frame_end(rest) {
+        assert!(end > 0 && end <= rest.len());
+        let _ = jsonrpc::decode(&rest[..end]);
+        rest = &rest[end..];
+    }
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

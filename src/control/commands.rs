@@ -445,6 +445,7 @@ pub fn pmd_stats_show(sw: &Switch) -> Reply {
         let _ = writeln!(t, "  avg processing cycles per packet: {:.2}", per(busy));
         data.push(json!({
             "core": p.stats.core,
+            "numa": numa,
             "packets_received": rx,
             "packets_sent": s.tx_packets,
             "packets_dropped": s.total_drops(),

@@ -194,6 +194,23 @@ impl Client {
     /// limit or not complete by the deadline. Bytes after `delim` are kept
     /// for the next call.
     pub fn read_until(&mut self, delim: &[u8]) -> io::Result<Vec<u8>> {
+        self.read_frame(|buf| {
+            Ok(buf
+                .windows(delim.len())
+                .position(|w| w == delim)
+                .map(|i| i + delim.len()))
+        })
+    }
+
+    /// Reads one message whose end `frame` finds: it sees the bytes so far
+    /// and answers with the message's length once it is complete, or
+    /// refuses them as malformed. Refuses a message longer than the limit or
+    /// not complete by the deadline; bytes after it are kept for the next
+    /// call.
+    pub fn read_frame(
+        &mut self,
+        frame: impl Fn(&[u8]) -> Result<Option<usize>, String>,
+    ) -> io::Result<Vec<u8>> {
         let mut chunk = [0u8; 4096];
         let too_long = |max: usize| {
             io::Error::new(
@@ -202,15 +219,16 @@ impl Client {
             )
         };
         loop {
-            let found = self.buf.windows(delim.len()).position(|w| w == delim);
+            let found =
+                frame(&self.buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             // Wherever the reads happened to split it, a request is judged
             // by its own length.
-            let len = found.map_or(self.buf.len(), |i| i + delim.len());
+            let len = found.unwrap_or(self.buf.len());
             if len > self.limits.max_request {
                 return Err(too_long(self.limits.max_request));
             }
-            if let Some(i) = found {
-                let rest = self.buf.split_off(i + delim.len());
+            if let Some(end) = found {
+                let rest = self.buf.split_off(end);
                 return Ok(std::mem::replace(&mut self.buf, rest));
             }
             let left = self
@@ -234,6 +252,12 @@ impl Client {
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+
+    /// Gives the client a whole request deadline again, for front-ends that
+    /// answer several requests on one connection.
+    pub fn renew_deadline(&mut self) {
+        self.deadline = Instant::now() + self.limits.request_deadline;
     }
 
     /// Reads what the client sent next, waiting up to `idle`; `Ok(None)`

@@ -23,7 +23,8 @@ pub struct FlowDump {
     pub used_s: f64,
 }
 
-fn mac(v: u128) -> String {
+/// An Ethernet address as text.
+pub fn mac(v: u128) -> String {
     let b = (v as u64).to_be_bytes();
     format!(
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
@@ -31,7 +32,8 @@ fn mac(v: u128) -> String {
     )
 }
 
-fn value(f: Field, v: u128) -> String {
+/// A field's value as the flow syntax writes it.
+pub fn value(f: Field, v: u128) -> String {
     match f {
         Field::DlSrc | Field::DlDst | Field::ArpSha | Field::ArpTha => mac(v),
         Field::NwSrc | Field::NwDst => std::net::Ipv4Addr::from(v as u32).to_string(),

@@ -166,6 +166,25 @@ impl MacTable {
         self.generation += 1;
     }
 
+    /// Live entries at `now`, least recently seen first (as OVS lists
+    /// them): (MAC, VLAN, port, seconds since last seen).
+    pub fn entries(&self, now: u64) -> Vec<(u64, u16, u32, u64)> {
+        let mut v: Vec<_> = self
+            .entries
+            .iter()
+            .map(|(&(mac, vlan), e)| (mac, vlan, e.port, now.saturating_sub(e.seen)))
+            .filter(|e| e.3 < self.ageing_s)
+            .collect();
+        v.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    /// Forgets everything learned.
+    pub fn flush(&mut self) {
+        self.entries.clear();
+        self.generation += 1;
+    }
+
     /// Number of entries (expired ones included until `expire`).
     pub fn len(&self) -> usize {
         self.entries.len()

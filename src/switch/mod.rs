@@ -16,6 +16,7 @@
 //! | `capture.rs` | packet captures into pcap files |
 //! | `reconfig.rs` | port-set, moving the PMDs, reload with rollback |
 mod capture;
+mod learning;
 mod placement;
 mod ports;
 mod preflight;
@@ -39,6 +40,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use capture::CaptureJob;
+pub use learning::MacEntry;
 pub use placement::{allowed_cores, plan_cores, Balance, Rebalance};
 pub use ports::{PortEntry, PortInfo};
 pub use preflight::{preflight, Plan};
